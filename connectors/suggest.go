@@ -1,0 +1,76 @@
+package connectors
+
+import (
+	"sort"
+	"strings"
+)
+
+// Suggest returns the candidate closest to word (case-insensitive edit distance), or "" when
+// nothing is close enough to be a plausible typo. Used for every "did you mean" in validation.
+func Suggest(word string, candidates []string) string {
+	best, bestD := "", -1
+	lw := strings.ToLower(word)
+	for _, c := range candidates {
+		d := editDistance(lw, strings.ToLower(c))
+		if bestD < 0 || d < bestD || (d == bestD && c < best) {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(word) > 8 {
+		limit = 3
+	}
+	if bestD < 0 || bestD > limit || bestD >= len(word) {
+		return ""
+	}
+	return best
+}
+
+// DidYouMean formats a suggestion as " (did you mean 'x'?)", or "" when there is none.
+func DidYouMean(word string, candidates []string) string {
+	if s := Suggest(word, candidates); s != "" {
+		return " (did you mean '" + s + "'?)"
+	}
+	return ""
+}
+
+// OneOf formats a sorted list of allowed values: 'a', 'b', 'c'.
+func OneOf(values []string) string {
+	v := append([]string(nil), values...)
+	sort.Strings(v)
+	for i := range v {
+		v[i] = "'" + v[i] + "'"
+	}
+	return strings.Join(v, ", ")
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			// Adjacent transposition counts as one edit ("pramas" for "params").
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prevPrev(i, j, ra, rb)+1)
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// prevPrev computes the distance of the prefixes two shorter on both sides; the table is small
+// (identifiers), so recomputing keeps editDistance simple.
+func prevPrev(i, j int, ra, rb []rune) int {
+	return editDistance(string(ra[:i-2]), string(rb[:j-2]))
+}
