@@ -236,4 +236,3 @@ func (r *hookReader) Next() bool {
 	}
 	return r.RecordReader.Next()
 }
-
