@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -38,7 +40,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func server(t *testing.T) *mariadbtest.Server {
+func server(t testing.TB) *mariadbtest.Server {
 	t.Helper()
 	mariadbtest.Require(t)
 	shared.once.Do(func() { shared.srv, shared.err = mariadbtest.New(mariadbtest.Options{}) })
@@ -55,6 +57,10 @@ type fixture struct {
 	my     *sql.DB // direct MySQL access as the test user, to set up and check
 	duck   *engine.DB
 }
+
+// quiet drops connection logs (the sink logs a line per load), which would otherwise break up
+// the benchmark result lines.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var nonIdent = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 
@@ -92,7 +98,7 @@ func (f *fixture) conn(stage string, params map[string]any) *mysql.MySQL {
 	c, err := connectors.New(f.ctx, connectors.Definition{
 		Kind: "CustomConnection", Module: mysql.Module, Classname: mysql.Class,
 		Params: params, Stage: stage,
-	}, &connectors.Env{DB: f.duck})
+	}, &connectors.Env{DB: f.duck, Logger: quiet})
 	require.NoError(f.t, err)
 	f.t.Cleanup(func() { connectors.Close(c) })
 	return c.(*mysql.MySQL)
@@ -102,7 +108,7 @@ func newConnWithLocator(f *fixture, locator string) (*mysql.MySQL, error) {
 	c, err := connectors.New(f.ctx, connectors.Definition{
 		Kind: "CustomConnection", Module: mysql.Module, Classname: mysql.Class,
 		Params: f.params(nil), Stage: "ByLocator", Locator: locator,
-	}, &connectors.Env{DB: f.duck})
+	}, &connectors.Env{DB: f.duck, Logger: quiet})
 	if err != nil {
 		return nil, err
 	}

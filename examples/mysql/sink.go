@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -455,8 +458,14 @@ func mysqlColumn(dt arrow.DataType) (string, valueFunc, error) {
 		if p > 65 || s > 30 || s < 0 {
 			return "", nil, fmt.Errorf("DECIMAL(%d,%d) is wider than MySQL's DECIMAL(65,30); cast it in the query", p, s)
 		}
-		// ValueStr renders the exact digits ("-12.50"); MySQL parses them exactly.
-		return fmt.Sprintf("DECIMAL(%d,%d)", p, s), func(a arrow.Array, i int) (any, int, error) { return text(a.ValueStr(i)) }, nil
+		ddl := fmt.Sprintf("DECIMAL(%d,%d)", p, s)
+		// Decimals travel as their exact digits ("-12.50"), which MySQL parses exactly.
+		if _, ok := t.(*arrow.Decimal128Type); ok {
+			return ddl, func(a arrow.Array, i int) (any, int, error) {
+				return text(formatDecimal128(a.(*array.Decimal128).Value(i), s))
+			}, nil
+		}
+		return ddl, func(a arrow.Array, i int) (any, int, error) { return text(a.ValueStr(i)) }, nil
 	case *arrow.StringType:
 		return "LONGTEXT", func(a arrow.Array, i int) (any, int, error) { return text(a.(*array.String).Value(i)) }, nil
 	case *arrow.LargeStringType:
@@ -547,6 +556,31 @@ func mysqlColumn(dt arrow.DataType) (string, valueFunc, error) {
 		}, nil
 	}
 	return "", nil, fmt.Errorf("Arrow type %s has no MySQL column type; cast it in the query (for example to VARCHAR)", dt)
+}
+
+// formatDecimal128 renders an unscaled decimal128 with scale digits after the point, exactly
+// (arrow's ValueStr goes through big.Float, which dominated the sink's time).
+func formatDecimal128(n decimal128.Num, scale int32) string {
+	var digits string
+	neg := n.Sign() < 0
+	if neg {
+		n = n.Negate()
+	}
+	if n.HighBits() == 0 && n.LowBits() <= math.MaxInt64 {
+		digits = strconv.FormatUint(n.LowBits(), 10)
+	} else {
+		digits = n.BigInt().String()
+	}
+	if scale > 0 {
+		if len(digits) <= int(scale) {
+			digits = strings.Repeat("0", int(scale)-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-int(scale)] + "." + digits[len(digits)-int(scale):]
+	}
+	if neg {
+		return "-" + digits
+	}
+	return digits
 }
 
 // fsp is the fractional-seconds precision for a time unit: (3) for ms, (6) for µs and ns.
