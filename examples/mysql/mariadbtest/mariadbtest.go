@@ -142,7 +142,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", Database: opts.Database, User: opts.User, Password: randomHex(12), dir: dir, Socket: filepath.Join(dir, "mysqld.sock")}
+	s := &Server{Host: "127.0.0.1", Database: opts.Database, User: opts.User, Password: "pw-" + randomHex(12), dir: dir, Socket: filepath.Join(dir, "mysqld.sock")}
 	if err := s.start(bins, opts); err != nil {
 		s.Stop()
 		return nil, err
