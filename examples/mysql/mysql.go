@@ -5,7 +5,7 @@
 //	  kind: CustomConnection
 //	  module: myapp.connectors.database
 //	  classname: MySQL
-//	  params: {host: db.internal, user: etl, password: << context.mysql_password >>, database: shop, table: orders}
+//	  params: {host: db.internal, user: etl, password: << context.env.MYSQL_PASSWORD >>, database: shop, table: orders}
 //
 // Importing the package (a blank import in your own main, see cmd/ankaflow-mysql) registers it.
 //
@@ -49,7 +49,7 @@ type Params struct {
 	Host     string `param:"host,required" doc:"server host name or IP address, or the path of a Unix socket"`
 	Port     int    `param:"port" default:"3306" doc:"TCP port"`
 	User     string `param:"user" doc:"user name"`
-	Password string `param:"password,secret" doc:"password (use a template such as << context.mysql_password >> rather than writing it in the file)"`
+	Password string `param:"password,secret" doc:"password (use a template such as << context.env.MYSQL_PASSWORD >> rather than writing it in the file)"`
 	Database string `param:"database" doc:"default database (schema); required to sink and for show_schema"`
 	Table    string `param:"table" doc:"table to tap, sink into and describe (defaults to the connection's locator)"`
 }
