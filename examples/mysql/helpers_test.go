@@ -160,6 +160,14 @@ func (f *fixture) duckRows(q string) *engine.Rows {
 	return r
 }
 
+// duckRowsOn runs a DuckDB query on a given session.
+func (f *fixture) duckRowsOn(s *engine.Session, q string) *engine.Rows {
+	f.t.Helper()
+	r, err := s.QueryArrow(f.ctx, q)
+	require.NoError(f.t, err, q)
+	return r
+}
+
 // readAll drains a reader into rows of ValueStr strings ("NULL" for nulls), and the number of
 // batches it came in.
 func readAll(t *testing.T, r array.RecordReader) (rows [][]string, batches int) {

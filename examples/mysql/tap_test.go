@@ -219,3 +219,43 @@ func TestTapWideRowsMakeSmallerBatches(t *testing.T) {
 	require.NoError(t, r.Err())
 	require.Equal(t, "32,8", strings.Join(sizes, ","), "batches close at 32 MiB of values")
 }
+
+// The tap's Arrow types land in DuckDB as the documented column types, with their values.
+func TestTapIntoDuckDB(t *testing.T) {
+	f := newFixture(t)
+	f.exec(allTypesDDL, allTypesRow, "INSERT INTO all_types (id) VALUES (2)")
+	c := f.conn("AllTypes", f.params(map[string]any{"table": "all_types"}))
+	r, err := c.Tap(f.ctx, "")
+	require.NoError(t, err)
+	defer r.Release()
+	s, err := f.duck.NewSession(f.ctx)
+	require.NoError(t, err)
+	defer s.Close()
+	from, release := s.ScanArrow(r)
+	_, err = s.Exec(f.ctx, "CREATE TABLE tapped AS SELECT * FROM "+from)
+	release()
+	require.NoError(t, err)
+
+	types, _ := readAll(t, f.duckRowsOn(s, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'tapped' ORDER BY ordinal_position"))
+	got := map[string]string{}
+	for _, row := range types {
+		got[row[0]] = row[1]
+	}
+	want := map[string]string{
+		"ti": "TINYINT", "si": "SMALLINT", "mi": "INTEGER", "i": "INTEGER", "bi": "BIGINT",
+		"uti": "UTINYINT", "usi": "USMALLINT", "umi": "UINTEGER", "ui": "UINTEGER", "ubi": "UBIGINT",
+		"dec_small": "DECIMAL(10,2)", "dec_wide": "DECIMAL(38,10)", "dec_int": "DECIMAL(20,0)", "dec_huge": "VARCHAR",
+		"f": "FLOAT", "d": "DOUBLE", "c": "VARCHAR", "js": "VARCHAR", "bl": "BLOB",
+		"dt": "DATE", "dtm": "TIMESTAMP", "ts": "TIMESTAMP WITH TIME ZONE", "tm": "INTERVAL",
+		"yr": "SMALLINT", "bt": "UBIGINT", "bo": "TINYINT",
+	}
+	for col, typ := range want {
+		require.Equal(t, typ, got[col], col)
+	}
+	vals, _ := readAll(t, f.duckRowsOn(s, `SELECT dec_wide::VARCHAR, vc, dtm::VARCHAR, (ts AT TIME ZONE 'UTC')::VARCHAR, tm::VARCHAR, hex(bl), ubi::VARCHAR
+		FROM tapped ORDER BY id`))
+	require.Equal(t, [][]string{
+		{"1234567890123456789012345678.0123456789", "héllo ✓", "2024-02-29 13:14:15.123456", "2038-01-19 03:14:07.999", "-838:59:59", "DEADBEEF", "18446744073709551615"},
+		{"NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"},
+	}, vals)
+}
