@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -154,6 +156,40 @@ func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordRea
 		return nil, err
 	}
 	return s.QueryArrow(ctx, q)
+}
+
+// Sink writes rows to the file(s) (used by COPY … TO 'Name' (FORMAT ankaflow); pipeline runs
+// use SinkSQL directly). The rows are exposed to the connection's private DuckDB session as a
+// scan and written with the same COPY statement SinkSQL builds, after creating missing parent
+// directories of a local target. DuckDB writes a temporary file and renames it at the end, so
+// a failed sink leaves any existing target as it was.
+func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
+	path, err := c.SinkTarget()
+	if err != nil {
+		return 0, err
+	}
+	if isLocalPath(path) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return 0, fmt.Errorf("create the directory of %s: %w", path, err)
+		}
+	}
+	s, err := c.DuckDB(ctx)
+	if err != nil {
+		return 0, err
+	}
+	from, release := s.ScanArrow(rows)
+	defer release()
+	q, err := c.SinkSQL("SELECT * FROM " + from)
+	if err != nil {
+		return 0, err
+	}
+	return s.Exec(ctx, q)
+}
+
+// isLocalPath tells a local file path from a URL (s3://, gs://, http://…).
+func isLocalPath(p string) bool {
+	i := strings.Index(p, "://")
+	return i < 0 || strings.HasPrefix(p, "file://")
 }
 
 // ShowSchema describes the stage table when it exists, otherwise the file itself (without

@@ -1,0 +1,315 @@
+// Package sqlfuncs puts connections inside SQL. Importing it installs, into every database the
+// engine opens:
+//
+//	tap(name [, query])                 the rows of a connection (its Tap)
+//	show_schema(name)                   the columns a connection's tap produces
+//	COPY … TO 'name' (FORMAT ankaflow)  writes rows through a connection's Sink
+//	connection_sql(name, statement)     runs a statement on the connection's own system
+//	connections()                       the connections visible to the session
+//
+// Connections are looked up by name in the engine's catalog: the calling session's own first,
+// then the database-wide ones. Register and RegisterGlobal put them there. See
+// docs/sql-functions.md for the SQL reference.
+package sqlfuncs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ankaflow/ankaflow/connectors"
+	"github.com/ankaflow/ankaflow/engine"
+)
+
+// CopyFormat is the COPY format that writes through a connection: COPY … TO 'Name' (FORMAT
+// ankaflow). A COPY format names the mechanism (as PARQUET or CSV do); the target string names
+// the connection.
+const CopyFormat = "ankaflow"
+
+func init() {
+	engine.RegisterExtension(engine.Extension{Name: "sqlfuncs", OnOpen: install})
+}
+
+// Register makes c known to SQL in session s under its stage name (replacing a connection of
+// the same name there). Session connections are private to the session and dropped with it.
+func Register(s *engine.Session, c connectors.Connection) {
+	s.DB().Catalog().Put(s.ID(), Entry(c))
+}
+
+// RegisterGlobal makes c known to SQL in every session of db that has no session connection
+// of the same name.
+func RegisterGlobal(db *engine.DB, c connectors.Connection) {
+	db.Catalog().PutGlobal(Entry(c))
+}
+
+// Entry describes c for the engine's catalog: identity, locator, and params with secrets
+// redacted.
+func Entry(c connectors.Connection) *engine.Entry {
+	b := connectors.BaseOf(c)
+	k := connectors.KindOf(c)
+	e := &engine.Entry{Name: b.Name(), Locator: b.Locator(), Origin: b.Origin(), Conn: c}
+	if k != nil {
+		e.Kind, e.Module, e.Classname = k.Name, k.Module, k.Classname
+		if k.Params != nil {
+			e.Params = k.Params.Redacted(b.RawParams())
+		}
+	}
+	return e
+}
+
+// noSession is the catalog key used when the caller is not a session: only database-wide
+// connections match.
+const noSession = math.MaxUint64
+
+func sessionID(caller *engine.Session) uint64 {
+	if caller == nil {
+		return noSession
+	}
+	return caller.ID()
+}
+
+// lookup finds the connection called name for the caller; op names the SQL function in errors.
+func lookup(db *engine.DB, caller *engine.Session, op, name string) (connectors.Connection, error) {
+	id := sessionID(caller)
+	e, ok := db.Catalog().Lookup(id, name)
+	if !ok {
+		names := db.Catalog().Names(id)
+		if len(names) == 0 {
+			return nil, fmt.Errorf("%s: no connection named '%s': none are registered in this session", call(op, name), name)
+		}
+		return nil, fmt.Errorf("%s: no connection named '%s'%s; registered: %s", call(op, name), name, connectors.DidYouMean(name, names), connectors.OneOf(names))
+	}
+	c, ok := e.Conn.(connectors.Connection)
+	if !ok {
+		return nil, fmt.Errorf("%s: '%s' is registered but is not a connection (%T)", call(op, name), name, e.Conn)
+	}
+	return c, nil
+}
+
+// call renders op('name') for messages.
+func call(op, name string) string { return op + "('" + name + "')" }
+
+// opError names the connection and operation in an error raised by a connection.
+func opError(op, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", call(op, name), err)
+}
+
+func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
+	fns := []engine.TableFunction{
+		{
+			Name:     "tap",
+			Args:     []engine.ArgType{engine.ArgVarchar, engine.ArgVarchar},
+			Optional: 1,
+			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
+				name, err := nameArg("tap", args)
+				if err != nil {
+					return nil, err
+				}
+				c, err := lookup(db, caller, "tap", name)
+				if err != nil {
+					return nil, err
+				}
+				query := connectors.BaseOf(c).Query()
+				if len(args) > 1 && args[1] != nil {
+					query, _ = args[1].(string)
+				}
+				r, err := c.Tap(ctx, query)
+				if err != nil {
+					return nil, opError("tap", name, err)
+				}
+				if r == nil {
+					return nil, opError("tap", name, errors.New("the connection returned no rows (nil reader)"))
+				}
+				return &opReader{RecordReader: r, op: "tap", name: name}, nil
+			},
+		},
+		{
+			Name: "show_schema",
+			Args: []engine.ArgType{engine.ArgVarchar},
+			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
+				name, err := nameArg("show_schema", args)
+				if err != nil {
+					return nil, err
+				}
+				c, err := lookup(db, caller, "show_schema", name)
+				if err != nil {
+					return nil, err
+				}
+				fields, err := c.ShowSchema(ctx)
+				if err != nil {
+					return nil, opError("show_schema", name, err)
+				}
+				return schemaRows(fields), nil
+			},
+		},
+		{
+			Name: "connection_sql",
+			Args: []engine.ArgType{engine.ArgVarchar, engine.ArgVarchar},
+			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
+				name, err := nameArg("connection_sql", args)
+				if err != nil {
+					return nil, err
+				}
+				stmt, _ := args[1].(string)
+				if stmt == "" {
+					return nil, fmt.Errorf("%s: the statement is empty", call("connection_sql", name))
+				}
+				c, err := lookup(db, caller, "connection_sql", name)
+				if err != nil {
+					return nil, err
+				}
+				r, err := c.SQL(ctx, stmt)
+				if err != nil {
+					return nil, opError("connection_sql", name, err)
+				}
+				if r == nil {
+					return statusRows("OK"), nil
+				}
+				return &opReader{RecordReader: r, op: "connection_sql", name: name}, nil
+			},
+		},
+		{
+			Name: "connections",
+			Bind: func(ctx context.Context, caller *engine.Session, _ []any, _ map[string]any) (array.RecordReader, error) {
+				return connectionRows(db.Catalog().List(sessionID(caller))), nil
+			},
+		},
+	}
+	for _, f := range fns {
+		if err := s.RegisterTableFunction(f); err != nil {
+			return err
+		}
+	}
+	return s.RegisterCopyTarget(engine.CopyTarget{
+		Format:  CopyFormat,
+		Options: []string{},
+		Sink: func(ctx context.Context, caller *engine.Session, target string, _ map[string]any, rows array.RecordReader) (int64, error) {
+			c, err := lookup(db, caller, "sink", target)
+			if err != nil {
+				return 0, err
+			}
+			n, err := c.Sink(ctx, rows)
+			return n, opError("sink", target, err)
+		},
+	})
+}
+
+func nameArg(op string, args []any) (string, error) {
+	name, _ := args[0].(string)
+	if name == "" {
+		return "", fmt.Errorf("%s(name): the connection name is NULL or empty", op)
+	}
+	return name, nil
+}
+
+// opReader prefixes the errors of a connection's reader with the operation and name.
+type opReader struct {
+	array.RecordReader
+	op, name string
+}
+
+func (r *opReader) Err() error { return opError(r.op, r.name, r.RecordReader.Err()) }
+
+func singleBatch(schema *arrow.Schema, cols []arrow.Array, n int) array.RecordReader {
+	rec := array.NewRecordBatch(schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	defer rec.Release()
+	r, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+	if err != nil {
+		panic(err) // the schema is ours: cannot mismatch
+	}
+	return r
+}
+
+var schemaSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "column_name", Type: arrow.BinaryTypes.String},
+	{Name: "column_type", Type: arrow.BinaryTypes.String},
+	{Name: "nullable", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+}, nil)
+
+func schemaRows(fields []connectors.Field) array.RecordReader {
+	mem := memory.DefaultAllocator
+	nb, tb, ub := array.NewStringBuilder(mem), array.NewStringBuilder(mem), array.NewBooleanBuilder(mem)
+	defer nb.Release()
+	defer tb.Release()
+	defer ub.Release()
+	for _, f := range fields {
+		nb.Append(f.Name)
+		tb.Append(f.Type)
+		if f.Nullable == nil {
+			ub.AppendNull()
+		} else {
+			ub.Append(*f.Nullable)
+		}
+	}
+	return singleBatch(schemaSchema, []arrow.Array{nb.NewArray(), tb.NewArray(), ub.NewArray()}, len(fields))
+}
+
+var statusSchema = arrow.NewSchema([]arrow.Field{{Name: "status", Type: arrow.BinaryTypes.String}}, nil)
+
+func statusRows(status string) array.RecordReader {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Append(status)
+	return singleBatch(statusSchema, []arrow.Array{b.NewArray()}, 1)
+}
+
+var connectionsSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "name", Type: arrow.BinaryTypes.String},
+	{Name: "kind", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "module", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "classname", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "locator", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "params", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true},
+	{Name: "origin", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+func connectionRows(entries []*engine.Entry) array.RecordReader {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, connectionsSchema)
+	defer b.Release()
+	str := func(i int, v string) {
+		sb := b.Field(i).(*array.StringBuilder)
+		if v == "" && i > 0 {
+			sb.AppendNull()
+		} else {
+			sb.Append(v)
+		}
+	}
+	for _, e := range entries {
+		str(0, e.Name)
+		str(1, e.Kind)
+		str(2, e.Module)
+		str(3, e.Classname)
+		str(4, e.Locator)
+		mb := b.Field(5).(*array.MapBuilder)
+		mb.Append(true)
+		keys := make([]string, 0, len(e.Params))
+		for k := range e.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			mb.KeyBuilder().(*array.StringBuilder).Append(k)
+			mb.ItemBuilder().(*array.StringBuilder).Append(e.Params[k])
+		}
+		str(6, e.Origin)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	r, err := array.NewRecordReader(connectionsSchema, []arrow.RecordBatch{rec})
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
