@@ -73,6 +73,9 @@ func (p *Prepared) NumParams() int { return int(bindings.NParams(p.stmt)) }
 // whose type cannot be inferred reports TypeID() == bindings.TypeInvalid or TypeAny.
 func (p *Prepared) ParamType(i int) TypeInfo {
 	lt := bindings.ParamLogicalType(p.stmt, bindings.IdxT(i+1))
+	if lt.Ptr == nil { // DuckDB could not infer the type (e.g. SELECT $1)
+		return TypeInfo{ID: bindings.TypeInvalid}
+	}
 	defer bindings.DestroyLogicalType(&lt)
 	return typeInfo(lt)
 }

@@ -1,0 +1,292 @@
+package pgwire
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// SQLSTATE codes the server itself raises.
+const (
+	codeSuccessfulCompletion     = "00000"
+	codeWarning                  = "01000"
+	codeProtocolViolation        = "08P01"
+	codeFeatureNotSupported      = "0A000"
+	codeInvalidParameterValue    = "22023"
+	codeInvalidTextRepr          = "22P02"
+	codeInvalidBinaryRepr        = "22P03"
+	codeActiveSQLTransaction     = "25001"
+	codeNoActiveSQLTransaction   = "25P01"
+	codeInFailedSQLTransaction   = "25P02"
+	codeInvalidAuthorization     = "28000"
+	codeInvalidPassword          = "28P01"
+	codeSyntaxError              = "42601"
+	codeUndefinedObject          = "42704"
+	codeDuplicatePreparedStmt    = "42P05"
+	codeInvalidCursorName        = "34000"
+	codeInvalidSQLStatementName  = "26000"
+	codeTooManyConnections       = "53300"
+	codeQueryCanceled            = "57014"
+	codeAdminShutdown            = "57P01"
+	codeInternalError            = "XX000"
+	codeCachedPlanChangedResults = "0A000"
+)
+
+// pgError is an error to be sent to the client as an ErrorResponse (or NoticeResponse).
+type pgError struct {
+	Severity string // ERROR, FATAL, WARNING, NOTICE
+	Code     string
+	Message  string
+	Detail   string
+	Hint     string
+	Position int32 // 1-based character position in the query, 0 if none
+}
+
+func (e *pgError) Error() string { return e.Severity + " " + e.Code + ": " + e.Message }
+
+func newError(code, format string, args ...any) *pgError {
+	return &pgError{Severity: "ERROR", Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func fatalError(code, format string, args ...any) *pgError {
+	return &pgError{Severity: "FATAL", Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (e *pgError) response() *pgproto3.ErrorResponse {
+	return &pgproto3.ErrorResponse{
+		Severity:            e.Severity,
+		SeverityUnlocalized: e.Severity,
+		Code:                e.Code,
+		Message:             e.Message,
+		Detail:              e.Detail,
+		Hint:                e.Hint,
+		Position:            e.Position,
+	}
+}
+
+func (e *pgError) notice() *pgproto3.NoticeResponse {
+	r := pgproto3.NoticeResponse(*e.response())
+	return &r
+}
+
+// sqlstateRule maps a DuckDB error to a SQLSTATE: the first rule whose kind matches and whose
+// substring (lower-case; "" = any) occurs in DuckDB's message wins.
+type sqlstateRule struct {
+	kind     duckdb.ErrorType
+	contains string
+	code     string
+}
+
+// sqlstateRules is THE table from DuckDB errors to PostgreSQL SQLSTATEs (docs/wire-server.md
+// lists it). DuckDB's error type is coarse — a Catalog Error covers missing tables and missing
+// functions alike — so some kinds are refined by the message.
+var sqlstateRules = []sqlstateRule{
+	{duckdb.ErrorTypeParser, "", "42601"}, // syntax_error
+	{duckdb.ErrorTypeSyntax, "", "42601"},
+
+	{duckdb.ErrorTypeCatalog, "function with name", "42883"}, // undefined_function (Scalar/Table/Aggregate/Macro Function …)
+	{duckdb.ErrorTypeCatalog, "macro with name", "42883"},
+	{duckdb.ErrorTypeCatalog, "schema with name", "3F000"}, // invalid_schema_name
+	{duckdb.ErrorTypeCatalog, "catalog with name", "3D000"},
+	{duckdb.ErrorTypeCatalog, "type with name", "42704"},                       // undefined_object
+	{duckdb.ErrorTypeCatalog, "unrecognized configuration parameter", "42704"}, // as PostgreSQL
+	{duckdb.ErrorTypeCatalog, "column with name", "42703"},                     // undefined_column
+	{duckdb.ErrorTypeCatalog, "already exists", "42P07"},                       // duplicate_table
+	{duckdb.ErrorTypeCatalog, "does not exist", "42P01"},                       // undefined_table (tables, views, sequences)
+	{duckdb.ErrorTypeCatalog, "", "42704"},
+
+	{duckdb.ErrorTypeBinder, "referenced column", "42703"}, // undefined_column
+	{duckdb.ErrorTypeBinder, "referenced table", "42P01"},
+	{duckdb.ErrorTypeBinder, "no function matches", "42883"},
+	{duckdb.ErrorTypeBinder, "could not choose a best candidate", "42725"}, // ambiguous_function
+	{duckdb.ErrorTypeBinder, "group by", "42803"},                          // grouping_error
+	{duckdb.ErrorTypeBinder, "ambiguous", "42702"},                         // ambiguous_column
+	{duckdb.ErrorTypeBinder, "column", "42703"},
+	{duckdb.ErrorTypeBinder, "", "42000"},
+
+	{duckdb.ErrorTypeDivideByZero, "", "22012"}, // division_by_zero
+	{duckdb.ErrorTypeOutOfRange, "", "22003"},   // numeric_value_out_of_range
+	{duckdb.ErrorTypeConversion, "out of range", "22003"},
+	{duckdb.ErrorTypeConversion, "overflow", "22003"},
+	{duckdb.ErrorTypeConversion, "timestamp", "22007"}, // invalid_datetime_format
+	{duckdb.ErrorTypeConversion, "date", "22007"},
+	{duckdb.ErrorTypeConversion, "time", "22007"},
+	{duckdb.ErrorTypeConversion, "", "22P02"}, // invalid_text_representation
+	{duckdb.ErrorTypeMismatchType, "", "42804"},
+	{duckdb.ErrorTypeInvalidType, "", "42804"}, // datatype_mismatch
+	{duckdb.ErrorTypeDecimal, "", "22003"},
+
+	{duckdb.ErrorTypeConstraint, "not null", "23502"}, // not_null_violation
+	{duckdb.ErrorTypeConstraint, "foreign key", "23503"},
+	{duckdb.ErrorTypeConstraint, "check constraint", "23514"},
+	{duckdb.ErrorTypeConstraint, "duplicate key", "23505"}, // unique_violation
+	{duckdb.ErrorTypeConstraint, "unique", "23505"},
+	{duckdb.ErrorTypeConstraint, "primary key", "23505"},
+	{duckdb.ErrorTypeConstraint, "", "23000"},
+
+	{duckdb.ErrorTypeTransaction, "conflict", "40001"}, // serialization_failure
+	{duckdb.ErrorTypeTransaction, "transaction is aborted", "25P02"},
+	{duckdb.ErrorTypeTransaction, "within a transaction", "25001"},
+	{duckdb.ErrorTypeTransaction, "no transaction is active", "25P01"},
+	{duckdb.ErrorTypeTransaction, "", "25000"},
+
+	{duckdb.ErrorTypeInterrupt, "", "57014"}, // query_canceled
+	{duckdb.ErrorTypeNotImplemented, "", "0A000"},
+	{duckdb.ErrorTypeParameterNotResolved, "", "42P18"}, // indeterminate_datatype
+	{duckdb.ErrorTypeParameterNotAllowed, "", "42P02"},
+	{duckdb.ErrorTypeInvalidInput, "json", "22P02"},
+	{duckdb.ErrorTypeInvalidInput, "", "22023"},
+	{duckdb.ErrorTypeSettings, "", "22023"},
+	{duckdb.ErrorTypeInvalidConfiguration, "unrecognized", "42704"},
+	{duckdb.ErrorTypeInvalidConfiguration, "", "22023"},
+	{duckdb.ErrorTypeSequence, "", "2200H"}, // sequence_generator_limit_exceeded
+	{duckdb.ErrorTypeDependency, "", "2BP01"},
+	{duckdb.ErrorTypePermission, "", "42501"},  // insufficient_privilege
+	{duckdb.ErrorTypeOutOfMemory, "", "53200"}, // out_of_memory
+	{duckdb.ErrorTypeObjectSize, "", "54000"},  // program_limit_exceeded
+	{duckdb.ErrorTypeIO, "no files found", "58P01"},
+	{duckdb.ErrorTypeIO, "", "58030"}, // io_error
+	{duckdb.ErrorTypeHTTP, "", "58030"},
+	{duckdb.ErrorTypeConnection, "", "08000"},
+	{duckdb.ErrorTypeNetwork, "", "08000"},
+	{duckdb.ErrorTypeMissingExtension, "", "0A000"},
+	{duckdb.ErrorTypeAutoLoad, "", "0A000"},
+	{duckdb.ErrorTypeFatal, "", "XX000"},
+	{duckdb.ErrorTypeInternal, "", "XX000"},
+}
+
+// sqlstateFor maps a DuckDB error kind and message to a SQLSTATE (XX000 when no rule matches).
+func sqlstateFor(kind duckdb.ErrorType, msg string) string {
+	lower := strings.ToLower(msg)
+	for _, r := range sqlstateRules {
+		if r.kind == kind && (r.contains == "" || strings.Contains(lower, r.contains)) {
+			return r.code
+		}
+	}
+	return codeInternalError
+}
+
+// convertError turns an error from the engine into an ErrorResponse. query is the text the
+// position refers to (the whole Query message) and pieceStart the byte offset of the failing
+// statement's text in it (for errors DuckDB reported against that statement alone).
+func convertError(err error, query string, piece sqlPiece) *pgError {
+	var pe *pgError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return newError(codeInternalError, "%s", err.Error())
+	}
+	msg, detail, hint, pos := splitDuckMessage(de.Msg, query, piece)
+	return &pgError{
+		Severity: "ERROR",
+		Code:     sqlstateFor(de.Type, de.Msg),
+		Message:  msg,
+		Detail:   detail,
+		Hint:     hint,
+		Position: pos,
+	}
+}
+
+// splitDuckMessage splits a DuckDB error message into PostgreSQL's fields: the message without
+// the "Kind Error: " prefix, further lines as Detail, "Did you mean …" as Hint, and the
+// "LINE n: …" context with its caret converted into a Position.
+func splitDuckMessage(full, query string, piece sqlPiece) (msg, detail, hint string, pos int32) {
+	body := full
+	var context []string
+	if i := strings.Index(body, "\nLINE "); i >= 0 {
+		context = strings.Split(body[i+1:], "\n")
+		body = body[:i]
+	}
+	if prefix, rest, ok := strings.Cut(body, ": "); ok && strings.HasSuffix(prefix, "Error") && !strings.Contains(prefix, "\n") {
+		body = rest
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	msg = strings.TrimSpace(lines[0])
+	var details, hints []string
+	for _, l := range lines[1:] {
+		l = strings.TrimRight(l, " ")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(l), "Did you mean") {
+			hints = append(hints, strings.TrimSpace(l))
+			continue
+		}
+		details = append(details, l)
+	}
+	detail = strings.Join(details, "\n")
+	hint = strings.Join(hints, "\n")
+	if len(context) >= 2 {
+		if p := contextPosition(context[0], context[1], piece.text); p >= 0 {
+			pos = int32(runeOffset(query, piece.start) + p + 1)
+		} else if p := contextPosition(context[0], context[1], query); p >= 0 {
+			pos = int32(p + 1)
+		}
+	}
+	return msg, detail, hint, pos
+}
+
+// contextPosition finds the 0-based character offset in text that DuckDB's
+//
+//	LINE 3: ...some snippet of line 3...
+//	                ^
+//
+// points at, or -1 when the snippet is not found in that line of text.
+func contextPosition(lineCtx, caretLine, text string) int {
+	if text == "" {
+		return -1
+	}
+	rest, ok := strings.CutPrefix(lineCtx, "LINE ")
+	if !ok {
+		return -1
+	}
+	numStr, snippet, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return -1
+	}
+	lineNo, err := strconv.Atoi(numStr)
+	if err != nil || lineNo < 1 {
+		return -1
+	}
+	prefixLen := len("LINE ") + len(numStr) + len(": ")
+	caret := strings.IndexByte(caretLine, '^')
+	if caret < prefixLen {
+		return -1
+	}
+	// Caret column in characters within the snippet.
+	col := caret - prefixLen
+	if s, ok := strings.CutPrefix(snippet, "..."); ok {
+		snippet = s
+		col -= 3
+	}
+	snippet = strings.TrimSuffix(snippet, "...")
+	if col < 0 {
+		return -1
+	}
+	lines := strings.SplitAfter(text, "\n")
+	if lineNo > len(lines) {
+		return -1
+	}
+	lineStart := 0
+	for _, l := range lines[:lineNo-1] {
+		lineStart += len(l)
+	}
+	line := strings.TrimRight(lines[lineNo-1], "\r\n")
+	idx := strings.Index(line, snippet)
+	if idx < 0 {
+		return -1
+	}
+	// col counts characters in the snippet; convert to bytes.
+	snipRunes := []rune(snippet)
+	if col > len(snipRunes) {
+		col = len(snipRunes)
+	}
+	byteOff := lineStart + idx + len(string(snipRunes[:col]))
+	return runeOffset(text, byteOff)
+}
