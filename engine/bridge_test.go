@@ -120,6 +120,7 @@ func newBridgeFixture(t *testing.T) *bridgeFixture {
 		Args:     []ArgType{ArgBigInt, ArgBigInt},
 		Optional: 1,
 		Named:    map[string]ArgType{"fail_after": ArgBigInt},
+		Parallel: true,
 		Bind: func(ctx context.Context, caller *Session, args []any, named map[string]any) (array.RecordReader, error) {
 			n := args[0].(int64)
 			if n == -42 {

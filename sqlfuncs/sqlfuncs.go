@@ -109,6 +109,7 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			Name:     "tap",
 			Args:     []engine.ArgType{engine.ArgVarchar, engine.ArgVarchar},
 			Optional: 1,
+			Parallel: true,
 			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
 				name, err := nameArg("tap", args)
 				if err != nil {
