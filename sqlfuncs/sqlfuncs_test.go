@@ -325,7 +325,7 @@ func TestLargeTapBoundedMemory(t *testing.T) {
 	const batchBytes = 16384 * (8 + 8 + 4 + 23) // upper bound of one batch's buffers
 	total := int64(1_000_000 / 16384 * batchBytes)
 	t.Logf("peak %d bytes held by the tap's batches (one batch ≤ %d, all %d)", gen.Peak.Load(), batchBytes, total)
-	require.Less(t, gen.Peak.Load(), int64(6*batchBytes), "only a few batches are in flight")
+	require.Less(t, gen.Peak.Load(), int64(10*batchBytes), "only a few batches are in flight (of 61)")
 	require.Eventually(t, func() bool { return gen.Allocated() == 0 }, 5*time.Second, 10*time.Millisecond, "every batch is released")
 }
 
