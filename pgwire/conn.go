@@ -196,7 +196,7 @@ func (c *conn) finish() {
 		p.close()
 	}
 	for _, st := range c.stmts {
-		st.close()
+		st.release()
 	}
 	if c.sess != nil {
 		c.sess.Close()

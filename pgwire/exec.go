@@ -51,6 +51,13 @@ func (p *portal) close() {
 	if p.cancel != nil {
 		p.cancel(context.Canceled)
 	}
+	if st := p.stmt; st != nil && st.refs > 0 {
+		st.refs--
+		if st.dropped && st.refs == 0 {
+			st.close()
+		}
+	}
+	p.stmt = nil
 }
 
 // materialize reads the rest of a suspended portal's streaming result into memory, freeing the

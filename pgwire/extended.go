@@ -77,18 +77,10 @@ func (c *conn) parseOne(text string, declared []uint32) (*stmt, error) {
 }
 
 func (c *conn) dropStmt(name string) {
-	st := c.stmts[name]
-	if st == nil {
-		return
+	if st := c.stmts[name]; st != nil {
+		delete(c.stmts, name)
+		st.release()
 	}
-	for pn, p := range c.portals {
-		if p.stmt == st {
-			p.close()
-			delete(c.portals, pn)
-		}
-	}
-	st.close()
-	delete(c.stmts, name)
 }
 
 func (c *conn) bind(m *pgproto3.Bind) error {
@@ -142,6 +134,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		old.close()
 		delete(c.portals, "")
 	}
+	st.refs++
 	c.portals[m.DestinationPortal] = &portal{
 		name:    m.DestinationPortal,
 		stmt:    st,

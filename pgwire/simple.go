@@ -42,13 +42,14 @@ func (c *conn) simpleQuery(q string) {
 		}
 		st, err := c.newStmt(c.ctx, u.piece.text, u.prepare, nil)
 		if err == nil {
+			st.refs++
 			p := &portal{stmt: st}
 			if st.cols != nil {
 				p.formats = make([]int16, len(st.cols))
 			}
 			err = c.runPortal(p, 0, true)
 			p.close()
-			st.close()
+			st.release()
 		}
 		if err != nil {
 			c.reportSimpleError(err, q, u.piece)

@@ -39,6 +39,9 @@ type stmt struct {
 	txn   txnOp
 	guc   *gucCmd
 
+	refs    int  // portals using the statement
+	dropped bool // closed or replaced by the client; released when the last portal closes
+
 	paramOIDs  []uint32          // as announced in ParameterDescription (declared ones win)
 	paramTypes []engine.TypeInfo // DuckDB's inferred types
 	cols       []resultCol       // result columns; nil when the statement returns no rows
@@ -47,6 +50,15 @@ type stmt struct {
 type resultCol struct {
 	name string
 	typ  pgColType
+}
+
+// release drops the client's handle on the statement; the DuckDB statement goes once no portal
+// uses it (PostgreSQL portals outlive the statement they were bound from).
+func (st *stmt) release() {
+	st.dropped = true
+	if st.refs == 0 {
+		st.close()
+	}
 }
 
 func (st *stmt) close() {
@@ -159,7 +171,7 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		}
 		// SHOW of a DuckDB setting (DuckDB's own SHOW describes tables).
 		if cmd := parseGUCStatement(text); cmd != nil && cmd.kind == gucShow && cmd.name != "" {
-			if p2, err2 := c.sess.Prepare(ctx, "SELECT current_setting("+engine.QuoteLiteral(cmd.name)+") AS "+engine.QuoteIdent(cmd.name)); err2 == nil {
+			if p2, err2 := c.sess.Prepare(ctx, "SELECT CAST(current_setting("+engine.QuoteLiteral(cmd.name)+") AS VARCHAR) AS "+engine.QuoteIdent(cmd.name)); err2 == nil {
 				p = p2
 				err = nil
 			}
