@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -203,6 +205,9 @@ type copyState struct {
 const copyQueue = 4
 
 func copyInit(bd *copyBindData, target string, connID uint64, haveID bool) (*copyState, error) {
+	if err := checkTmpTarget(bd.reg.t.Format, target); err != nil {
+		return nil, err
+	}
 	var caller *Session
 	if haveID {
 		caller = bd.reg.db.SessionByID(connID)
@@ -347,4 +352,22 @@ func (r *copyReader) Release() {
 		r.cur.Release()
 		r.cur = nil
 	}
+}
+
+// checkTmpTarget refuses a COPY that DuckDB set up to write a temporary file: when a file named
+// like the target exists, DuckDB hands the COPY function "tmp_<target>" and, after the COPY,
+// deletes the existing file and renames the temporary one over it. Our targets are not files:
+// that would delete an unrelated file (and then fail). Failing here, before any row moves,
+// leaves everything as it was.
+func checkTmpTarget(format, target string) error {
+	dir, base := filepath.Split(target)
+	real, ok := strings.CutPrefix(base, "tmp_")
+	if !ok || real == "" {
+		return nil
+	}
+	if fi, err := os.Stat(filepath.Join(dir, real)); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	name := filepath.Join(dir, real)
+	return fmt.Errorf("COPY … TO '%s' (FORMAT %s): a file named %s exists, so DuckDB would write a temporary file and then replace that file with it; add USE_TMP_FILE false to the COPY options (the target names a connection, not a file)", name, format, name)
 }

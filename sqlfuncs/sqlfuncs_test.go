@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -399,4 +400,21 @@ func TestSessionScoping(t *testing.T) {
 	// A session without its own Nums does not see the others'.
 	err := f.exec(f.s, "SELECT * FROM tap('Nums')")
 	require.ErrorContains(t, err, "tap('Nums'): no connection named 'Nums': none are registered in this session")
+}
+
+func TestCopyTargetNamedLikeAFile(t *testing.T) {
+	f := newFixture(t)
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.WriteFile("Nums", []byte("unrelated file"), 0o644))
+	nums := f.conn(f.s, "Nums", "Numbers", nil, "").(*testconn.Numbers)
+	// DuckDB would write tmp_Nums and replace the file with it: refused before anything moves.
+	err := f.exec(f.s, "COPY (SELECT 1 AS a) TO 'Nums' (FORMAT ankaflow)")
+	require.ErrorContains(t, err, "a file named Nums exists")
+	require.ErrorContains(t, err, "add USE_TMP_FILE false")
+	require.Zero(t, nums.CommittedRows())
+	require.NoError(t, f.exec(f.s, "COPY (SELECT 1 AS a) TO 'Nums' (FORMAT ankaflow, USE_TMP_FILE false)"))
+	require.Equal(t, int64(1), nums.CommittedRows())
+	b, err := os.ReadFile("Nums")
+	require.NoError(t, err)
+	require.Equal(t, "unrelated file", string(b))
 }
