@@ -152,10 +152,8 @@ func errAt(tok *tokens.Token, format string, args ...any) error {
 // tick checks the time bound; it is called for every evaluated node and loop iteration.
 func (r *renderer) tick() error {
 	r.steps++
-	if r.steps&63 == 0 || r.loops > 0 && r.steps&7 == 0 {
-		if time.Now().After(r.deadline) {
-			return &posError{kind: ErrTimeout, msg: fmt.Sprintf("rendering took longer than %s (Options.Timeout)", r.e.opts.Timeout)}
-		}
+	if r.steps&63 == 0 {
+		return r.checkTime()
 	}
 	return nil
 }
@@ -177,7 +175,10 @@ func (r *renderer) grow(n int) error {
 	if r.alloc > r.allocMax {
 		return &posError{kind: ErrSize, msg: fmt.Sprintf("template built more than %d bytes of values", r.allocMax)}
 	}
-	return r.checkTime()
+	if n > 1<<16 {
+		return r.checkTime() // big values take time to build: check now
+	}
+	return r.tick()
 }
 
 // growItems accounts for a list of n items about to be built.
@@ -397,9 +398,11 @@ func (s *forStmt) exec(r *renderer) error {
 	}
 	if s.cond != nil {
 		kept := items[:0:0]
-		for _, it := range items {
-			if err := r.tick(); err != nil {
-				return at(s.iter, err)
+		for i, it := range items {
+			if i&15 == 15 {
+				if err := r.checkTime(); err != nil {
+					return at(s.iter, err)
+				}
 			}
 			locals, err := s.bind(it)
 			if err != nil {
@@ -428,13 +431,17 @@ func (s *forStmt) exec(r *renderer) error {
 	loop := &loopInfo{length: len(items), items: items, depth: depth}
 	r.loops++
 	defer func() { r.loops-- }()
+	locals := map[string]any{}
 	for i, it := range items {
-		if err := r.checkTime(); err != nil {
-			return at(s.iter, err)
+		// Every 16th iteration checks the clock even when the body evaluates nothing.
+		if i&15 == 15 {
+			if err := r.checkTime(); err != nil {
+				return at(s.iter, err)
+			}
 		}
 		loop.index0 = i
-		locals, err := s.bind(it)
-		if err != nil {
+		clear(locals) // a fresh scope per iteration, without a new map
+		if err := s.bindInto(locals, it); err != nil {
 			return at(s.iter, err)
 		}
 		locals["loop"] = loop
@@ -456,18 +463,22 @@ func (s *forStmt) exec(r *renderer) error {
 // bind assigns one item to the loop variables (unpacking pairs for `for k, v in ...`).
 func (s *forStmt) bind(item any) (map[string]any, error) {
 	locals := map[string]any{}
+	return locals, s.bindInto(locals, item)
+}
+
+func (s *forStmt) bindInto(locals map[string]any, item any) error {
 	if len(s.targets) == 1 {
 		locals[s.targets[0]] = item
-		return locals, nil
+		return nil
 	}
 	parts, err := unpack(item, len(s.targets))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i, t := range s.targets {
 		locals[t] = parts[i]
 	}
-	return locals, nil
+	return nil
 }
 
 func unpack(v any, n int) ([]any, error) {

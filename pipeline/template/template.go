@@ -72,6 +72,9 @@ func (w Where) String() string {
 }
 
 func (w Where) child(suffix string) Where {
+	if w.Field == "" {
+		suffix = strings.TrimPrefix(suffix, ".")
+	}
 	w.Field += suffix
 	return w
 }

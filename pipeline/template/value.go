@@ -490,6 +490,17 @@ func toStr(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case nil:
+		return "None", nil
+	case bool:
+		if x {
+			return "True", nil
+		}
+		return "False", nil
+	case float64:
+		return pyFloat(x), nil
 	case undefined:
 		return "", undefErr(x)
 	case *DateTime:

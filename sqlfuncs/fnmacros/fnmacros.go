@@ -135,9 +135,20 @@ func Install(ctx context.Context, ex Execer, user []Macro) error {
 			return fmt.Errorf("install Fn macros: %w", err)
 		}
 	}
-	for _, m := range norm {
-		stmt := "CREATE OR REPLACE MACRO " + qualified(m.Name) + " " + m.Body
-		if _, err := ex.ExecContext(ctx, stmt); err != nil {
+	if len(norm) == 0 {
+		return nil
+	}
+	// All user macros in one round trip; when DuckDB rejects one, create them one by one to
+	// name the culprit (CREATE OR REPLACE makes the retry harmless).
+	stmts := make([]string, len(norm))
+	for i, m := range norm {
+		stmts[i] = "CREATE OR REPLACE MACRO " + qualified(m.Name) + " " + m.Body
+	}
+	if _, err := ex.ExecContext(ctx, strings.Join(stmts, ";\n")); err == nil {
+		return nil
+	}
+	for i, m := range norm {
+		if _, err := ex.ExecContext(ctx, stmts[i]); err != nil {
 			return fmt.Errorf("macro '%s': %w", m.Name, err)
 		}
 	}

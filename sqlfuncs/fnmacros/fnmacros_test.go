@@ -463,6 +463,10 @@ func TestInstallRejectsBadUserMacros(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "macro 'broken'") {
 		t.Errorf("DuckDB rejects the body: %v", err)
 	}
+	err = Install(ctx, c, []Macro{{Name: "good1", Body: "(a) AS a"}, {Name: "bad2", Body: "(a) AS nosuchfn(a"}, {Name: "good3", Body: "(a) AS a"}})
+	if err == nil || !strings.Contains(err.Error(), "macro 'bad2'") {
+		t.Errorf("the failing macro of a batch is named: %v", err)
+	}
 }
 
 func TestInstallTwiceAndManySessions(t *testing.T) {
@@ -640,6 +644,19 @@ func BenchmarkOpenDatabase(b *testing.B) {
 		}
 		c.Close()
 		db.Close()
+	}
+}
+
+// BenchmarkOpenSession is the baseline for BenchmarkInstallNewSession: connect and close only.
+func BenchmarkOpenSession(b *testing.B) {
+	ctx := context.Background()
+	db := openDB(b, "")
+	for i := 0; i < b.N; i++ {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
 	}
 }
 
