@@ -56,7 +56,8 @@ type tableRegistration struct {
 	owner bool // owns the database's optionalFns entry (dropped with the database)
 }
 
-// RegisterTableFunction registers f in the database (every session sees it).
+// RegisterTableFunction registers f in the database (every session sees it). A name can be
+// registered once per database.
 //
 // DuckDB's C API cannot add overloads to a table function, so a function with Optional
 // arguments is registered with its full arity (callable from any connection with every
@@ -70,6 +71,17 @@ func (s *Session) RegisterTableFunction(f TableFunction) error {
 	}
 	if f.Optional < 0 || f.Optional > len(f.Args) {
 		return fmt.Errorf("register table function %s: Optional must be between 0 and len(Args)", f.Name)
+	}
+	// DuckDB silently keeps the first function of a name (C API registrations cannot replace or
+	// overload): say so instead.
+	for _, name := range []string{f.Name, fullName(f.Name)} {
+		var exists bool
+		if err := s.conn.QueryRowContext(context.Background(), "SELECT count(*) > 0 FROM duckdb_functions() WHERE function_name = ? AND function_type IN ('table', 'table_macro')", name).Scan(&exists); err != nil {
+			return fmt.Errorf("register table function %s: %w", f.Name, err)
+		}
+		if exists && (name == f.Name || f.Optional > 0) {
+			return fmt.Errorf("register table function %s: a table function %s already exists in this database", f.Name, name)
+		}
 	}
 	if err := s.registerTableOverload(f.Name, f, nil); err != nil {
 		return err

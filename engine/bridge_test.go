@@ -348,3 +348,37 @@ func fieldNames(s *arrow.Schema) []string {
 	}
 	return out
 }
+
+func TestCopyTargetCancel(t *testing.T) {
+	f := newBridgeFixture(t)
+	sinkCtxErr := make(chan error, 1)
+	require.NoError(t, f.s.RegisterCopyTarget(CopyTarget{
+		Format: "blocker",
+		Sink: func(ctx context.Context, caller *Session, target string, options map[string]any, rows array.RecordReader) (int64, error) {
+			rows.Next() // take one batch, then stall like a slow remote system
+			<-ctx.Done()
+			sinkCtxErr <- ctx.Err()
+			return 0, ctx.Err()
+		},
+	}))
+	ctx, cancel := context.WithTimeout(f.ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err := f.s.Exec(ctx, "COPY (SELECT * FROM range(10000000)) TO 'x' (FORMAT blocker)")
+	require.Error(t, err)
+	select {
+	case err := <-sinkCtxErr:
+		require.ErrorIs(t, err, context.DeadlineExceeded, "the sink's context is the statement's")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sink's context was not cancelled")
+	}
+	var one int
+	require.NoError(t, f.s.QueryRowContext(f.ctx, "SELECT 1").Scan(&one))
+}
+
+func TestRegisterTwice(t *testing.T) {
+	f := newBridgeFixture(t)
+	err := f.s.RegisterTableFunction(TableFunction{Name: "gen", Bind: func(context.Context, *Session, []any, map[string]any) (array.RecordReader, error) {
+		return nil, nil
+	}})
+	require.ErrorContains(t, err, "a table function gen already exists")
+}
