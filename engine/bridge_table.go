@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -224,8 +225,8 @@ func (bd *tableBindData) close() {
 	bd.first, bd.firstCancel = nil, nil
 	bd.mu.Unlock()
 	if r != nil {
+		r.Release() // before cancelling: see prefetch
 		cancel()
-		r.Release()
 	}
 	bd.conv.Close()
 }
@@ -269,8 +270,8 @@ func tableBind(info unsafe.Pointer) {
 		return
 	}
 	fail := func(err error) {
+		r.Release() // before cancelling: see prefetch
 		cancel()
-		r.Release()
 		bd.conv.Close()
 		bindings.BindSetError(bi, err.Error())
 	}
@@ -335,6 +336,8 @@ type tableScanState struct {
 	stop   chan struct{}
 	exited chan struct{}
 
+	inNext atomic.Bool // the prefetcher is inside the reader's Next
+
 	mu   sync.Mutex
 	cur  arrow.RecordBatch
 	off  int64
@@ -367,8 +370,8 @@ func tableInit(info unsafe.Pointer) {
 			return
 		}
 		if !r.Schema().Equal(bd.schema) {
+			r.Release() // before cancelling: see prefetch
 			cancel()
-			r.Release()
 			bindings.InitSetError(ii, fmt.Sprintf("%s: the columns changed since the statement was prepared (now %s, was %s): prepare it again", bd.reg.fn.Name, r.Schema(), bd.schema))
 			return
 		}
@@ -396,8 +399,14 @@ func tableInit(info unsafe.Pointer) {
 
 // prefetch reads the reader on its own goroutine, one batch ahead of DuckDB, and releases the
 // reader when it is done or the query has ended.
+//
+// The reader's context is cancelled only after the reader was released, unless the query ends
+// while the reader is inside Next (then the cancellation is what gets it out). A reader that
+// runs a query of its own (a DuckDB session's Rows) would otherwise see its session interrupted
+// after its query was done, and the interrupt could hit that session's next statement.
 func (st *tableScanState) prefetch(r array.RecordReader) {
 	defer close(st.exited)
+	defer st.cancel()
 	defer r.Release()
 	defer st.drain()
 	for {
@@ -406,7 +415,10 @@ func (st *tableScanState) prefetch(r array.RecordReader) {
 			return
 		default:
 		}
-		if !r.Next() {
+		st.inNext.Store(true)
+		more := r.Next()
+		st.inNext.Store(false)
+		if !more {
 			break
 		}
 		rec := r.RecordBatch()
@@ -455,8 +467,10 @@ func (st *tableScanState) drain() {
 // close runs when DuckDB drops the global state (the query ended or failed).
 func (st *tableScanState) close() {
 	st.once.Do(func() {
-		st.cancel()
 		close(st.stop)
+		if st.inNext.Load() {
+			st.cancel()
+		}
 		st.mu.Lock()
 		if st.cur != nil {
 			st.cur.Release()
