@@ -28,6 +28,12 @@ import (
 // copying fixed-width data (DuckDB takes ownership of the exported Arrow buffers) and batches
 // longer than DuckDB's vector size are sliced zero-copy. At most a couple of batches are in
 // flight: one being read ahead by a goroutine, one being handed to DuckDB.
+//
+// Memory: a batch is exported through the Arrow C data interface and DuckDB owns the export
+// until it calls its release callback (back into Go), possibly after our callback returned and
+// on another thread. Until then a cgo.Handle keeps the batch's Go memory reachable, and Go's
+// collector never moves heap memory, so DuckDB's pointers stay valid; memory from a C allocator
+// (arrow's mallocator) works the same way.
 type TableFunction struct {
 	// Name is the SQL name (registered database-wide, in DuckDB's system catalog).
 	Name string
