@@ -22,6 +22,7 @@ func (c *conn) simpleQuery(q string) {
 		p.close()
 		delete(c.portals, "")
 	}
+	q = rewriteLiterals(q)
 	units, cleanup, pe := c.splitQuery(q)
 	defer cleanup()
 	if pe != nil {

@@ -178,9 +178,10 @@ func skipBlank(s string, i int) int {
 
 // sqlToken is one lexical token of a statement, as far as the interceptors care.
 type sqlToken struct {
-	text  string // as written
-	upper string // upper-cased for keywords and bare identifiers
-	kind  tokKind
+	text       string // as written (the value, for literals and quoted identifiers)
+	upper      string // upper-cased for keywords and bare identifiers
+	kind       tokKind
+	start, end int // byte offsets in the statement
 }
 
 type tokKind int
@@ -232,6 +233,7 @@ func tokenize(s string) []sqlToken {
 			j = i + size
 			toks = append(toks, sqlToken{text: s[i:j], upper: s[i:j], kind: tokPunct})
 		}
+		toks[len(toks)-1].start, toks[len(toks)-1].end = i, j
 		i = j
 	}
 	return toks
