@@ -15,7 +15,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 			return newError(codeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
 		}
 	}
-	text := m.Query
+	text := rewriteLiterals(m.Query)
 	if c.txn == txnFailed && !blankSQL(text) && !isTxnExit(text) {
 		return newError(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}

@@ -192,6 +192,7 @@ func pgTypeFor(t engine.TypeInfo) pgColType {
 			if arr := pgTypes[e.oid].array; arr != 0 && e.elem == nil && !isJSONFallback(*t.Elem) {
 				ct = set(arr)
 				ct.elem = &e
+				ct.mod = e.mod // PostgreSQL gives an array column its element's type modifier
 				return ct
 			}
 		}
