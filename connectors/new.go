@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ankaflow/ankaflow/engine"
 )
 
 // Definition is a connection as a stage declares it, after template rendering.
@@ -97,3 +99,19 @@ func KindOf(c Connection) *Kind { return c.base().kind }
 
 // BaseOf exposes a connection's Base (name, locator…) to the engine-side packages.
 func BaseOf(c Connection) *Base { return c.base() }
+
+// CatalogEntry describes a constructed connection for the engine's catalog (what
+// `connections()` lists): identity, locator and params with secrets redacted.
+func CatalogEntry(c Connection) *engine.Entry {
+	b := c.base()
+	return &engine.Entry{
+		Name:      b.name,
+		Kind:      b.kind.Name,
+		Module:    b.kind.Module,
+		Classname: b.kind.Classname,
+		Locator:   b.locator,
+		Params:    b.kind.Params.Redacted(b.params),
+		Origin:    b.origin,
+		Conn:      c,
+	}
+}

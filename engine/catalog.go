@@ -116,3 +116,28 @@ func closeEntry(old, replacement *Entry) {
 		cl.Close()
 	}
 }
+
+// Move hands a session's connections to another session (replacing same-named ones there)
+// without closing them: run_pipeline runs on a helper session, then gives its connections to
+// the session that called it.
+func (c *Catalog) Move(from, to uint64) {
+	c.mu.Lock()
+	src := c.sessions[from]
+	delete(c.sessions, from)
+	dst := c.sessions[to]
+	if dst == nil {
+		dst = map[string]*Entry{}
+		c.sessions[to] = dst
+	}
+	var replaced []*Entry
+	for n, e := range src {
+		if old, ok := dst[n]; ok && old.Conn != e.Conn {
+			replaced = append(replaced, old)
+		}
+		dst[n] = e
+	}
+	c.mu.Unlock()
+	for _, e := range replaced {
+		closeEntry(e, nil)
+	}
+}

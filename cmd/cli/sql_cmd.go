@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pipeline"
+)
+
+var sqlFlags = []flagSpec{
+	{names: []string{"--pipeline", "-p"}, arity: 1, repeat: true, meta: "FILE.yaml", help: "register this pipeline's connections (repeatable)"},
+	{names: []string{"--db"}, arity: 1, meta: "PATH", help: "DuckDB database file (default: in memory)"},
+	{names: []string{"-c", "--command"}, arity: 1, repeat: true, meta: "STATEMENT", help: "SQL to run (repeatable)"},
+	{names: []string{"-f", "--file"}, arity: 1, meta: "FILE.sql", help: "SQL script to run; - reads standard input"},
+	{names: []string{"--format"}, arity: 1, meta: "table|csv|json", help: "result format (default table)"},
+	{names: []string{"-v", "--var"}, arity: 1, repeat: true, meta: "key=value", help: "pipeline variable for rendering connections"},
+	{names: []string{"--context"}, arity: 1, repeat: true, meta: "key=value", help: "template context value for rendering connections"},
+	{names: []string{"--config"}, arity: 1, meta: "FILE", help: "run-wide connection configuration"},
+}
+
+func cmdSQL(ctx context.Context, args []string, io *stdio) error {
+	p, err := parseArgs(args, sqlFlags)
+	if err != nil {
+		return err
+	}
+	if len(p.args) > 0 {
+		return usagef("unexpected arguments: %s (give SQL with -c or -f)", strings.Join(p.args, " "))
+	}
+	format := p.str("--format")
+	if format == "" {
+		format = "table"
+	}
+	if format != "table" && format != "csv" && format != "json" {
+		return usagef("--format must be table, csv or json, got %q", format)
+	}
+	var script string
+	switch {
+	case p.has("-c") && p.has("-f"):
+		return usagef("give either -c or -f, not both")
+	case p.has("-c"):
+		script = strings.Join(p.all("-c"), ";\n")
+	case p.str("-f") == "-":
+		b, err := readAll(io.in)
+		if err != nil {
+			return err
+		}
+		script = b
+	case p.has("-f"):
+		b, err := os.ReadFile(p.str("-f"))
+		if err != nil {
+			return usagef("-f: %s", err)
+		}
+		script = string(b)
+	default:
+		return usagef("sql needs -c STATEMENT or -f FILE (-f - reads standard input)")
+	}
+
+	vars, err := keyValues("-v", p.all("-v"))
+	if err != nil {
+		return err
+	}
+	user, err := keyValues("--context", p.all("--context"))
+	if err != nil {
+		return err
+	}
+	db, err := engine.Open(ctx, engine.Options{Path: p.str("--db")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := db.NewSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	for _, file := range p.all("--pipeline") {
+		pl, probs := loadPipeline(file)
+		if len(pl.Stages) > 0 {
+			probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: true})...)
+		}
+		if err := reportProblems(probs, io); err != nil {
+			return err
+		}
+		cfg, err := runConfig(p.str("--config"))
+		if err != nil {
+			return err
+		}
+		loaded, err := pipeline.LoadConnections(ctx, pl, pipeline.Options{
+			DB: db, Session: s, Variables: vars, Context: buildContext(user), Config: cfg,
+			Stderr: io.err, Validated: true,
+		}, false)
+		if err != nil {
+			return err
+		}
+		for _, l := range loaded {
+			if l.Err != nil {
+				fmt.Fprintf(io.err, "note: connection of %s not loaded: %s\n", l.Stage.Label(), l.Err)
+			}
+		}
+	}
+
+	for i, stmt := range pipeline.SplitStatements(script) {
+		if err := runStatement(ctx, s, stmt, format, io.out); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintf(io.err, "error: statement %d: %s\n  %s\n", i+1, err, firstLine(stmt))
+			return errReported
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func readAll(r io.Reader) (string, error) {
+	var b strings.Builder
+	_, err := io.Copy(&b, r)
+	return b.String(), err
+}
+
+// runStatement runs one statement and prints its rows (statements that only change data print
+// nothing; their counts are not results).
+func runStatement(ctx context.Context, s *engine.Session, stmt, format string, w io.Writer) error {
+	rows, err := s.QueryArrow(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	switch rows.StatementType() {
+	case engine.StatementSelect, engine.StatementExplain, engine.StatementPragma, bindingsCall:
+	default:
+		for rows.Next() {
+		}
+		return rows.Err()
+	}
+	cols := rows.Columns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write(names)
+		for rows.Next() {
+			for _, rec := range textRows(rows.RecordBatch()) {
+				cw.Write(rec)
+			}
+			cw.Flush()
+		}
+		cw.Flush()
+		return rows.Err()
+	case "json":
+		// One JSON object per line: streams, and every line is a complete record.
+		for rows.Next() {
+			b, err := rows.RecordBatch().MarshalJSON()
+			if err != nil {
+				return err
+			}
+			var recs []json.RawMessage
+			if err := json.Unmarshal(b, &recs); err != nil {
+				return err
+			}
+			for _, r := range recs {
+				fmt.Fprintln(w, string(r))
+			}
+		}
+		return rows.Err()
+	}
+	var all [][]string
+	numeric := make([]bool, len(cols))
+	for i, c := range cols {
+		numeric[i] = isNumericType(c.Type)
+	}
+	for rows.Next() {
+		all = append(all, textRows(rows.RecordBatch())...)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	writeTable(w, names, all, numeric)
+	fmt.Fprintf(w, "(%d row%s)\n", len(all), map[bool]string{true: "", false: "s"}[len(all) == 1])
+	return nil
+}

@@ -1,0 +1,205 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/ankaflow/ankaflow/connectors"
+	"github.com/ankaflow/ankaflow/engine"
+)
+
+// Block is one stage lowered: the SQL it runs and the control steps SQL cannot express. `plan`
+// prints blocks; `run` executes them.
+type Block struct {
+	Stage *Stage
+	// Notes describe control that is not SQL (skip_if, on_error, throttle…), printed as comments.
+	Notes []string
+	Steps []Step
+	// Produces is the stage that becomes "previous" ("" leaves it unchanged).
+	Produces string
+}
+
+// StepKind says what a step does.
+type StepKind int
+
+// Step kinds.
+const (
+	StepSQL        StepKind = iota // run SQL
+	StepRegister                   // register a connection in the session, for tap()/COPY/connection_sql()
+	StepMkdir                      // create the parent directory of a sink target
+	StepNested                     // run nested stages once
+	StepLoop                       // run nested stages once per row of a table
+	StepShow                       // print rows of a table
+	StepShowSchema                 // print the columns of a table or connection
+	StepExplain                    // print DuckDB's plan of a query
+)
+
+// Step is one action of a block.
+type Step struct {
+	Kind StepKind
+	SQL  string
+	// Count marks the SQL whose affected-row count is the stage's row count.
+	Count  bool
+	Conn   connectors.Connection
+	Path   string
+	Target string // table shown/described, or the loop's source table
+	Rows   int    // rows to show (-1: all)
+	Stages []*Stage
+}
+
+// q quotes an identifier (every stage name that reaches SQL goes through it).
+func q(name string) string { return engine.QuoteIdent(name) }
+
+func trimStmt(s string) string { return strings.TrimRight(strings.TrimSpace(s), "; \t\r\n") }
+
+// connection builds the stage's connection. At plan time custom connections are not constructed
+// (their Init may connect to a server); they are lowered to the SQL functions anyway.
+func (r *Runner) connection(ctx context.Context, st *Stage, rs *renderedStage) (connectors.Connection, *connectors.Kind, error) {
+	k, err := connectors.Resolve(*rs.Conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.planOnly && (k.IsCustom() || len(rs.Deferred) > 0) {
+		return nil, k, nil
+	}
+	c, err := connectors.New(ctx, *rs.Conn, r.env)
+	if err != nil {
+		return nil, k, err
+	}
+	r.track(c)
+	return c, k, nil
+}
+
+// lower turns a rendered stage into a block. prev is the previous stage ("" when none).
+func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev string) (*Block, error) {
+	b := &Block{Stage: st}
+	name := q(st.Name)
+	addViews := func(selectSQL string) {
+		if st.Explain && selectSQL != "" {
+			b.Steps = append(b.Steps, Step{Kind: StepExplain, SQL: selectSQL})
+		}
+	}
+	switch st.Kind {
+	case KindTap:
+		c, k, err := r.connection(ctx, st, rs)
+		if err != nil {
+			return nil, err
+		}
+		var sel string
+		if low, ok := c.(connectors.SQLLowerer); ok {
+			if sel, err = low.TapSQL(ctx, r.session, rs.Query); err != nil {
+				return nil, err
+			}
+		} else {
+			b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
+			sel = "SELECT * FROM tap(" + engine.QuoteLiteral(st.Name)
+			if rs.HasQuery {
+				sel += ", " + engine.QuoteLiteral(rs.Query)
+			}
+			sel += ")"
+		}
+		b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		b.Produces = st.Name
+		if st.ShowSchema {
+			b.Steps = append(b.Steps, Step{Kind: StepShowSchema, Conn: c, Target: st.Name})
+		}
+		addViews("SELECT * FROM " + name)
+	case KindTransform:
+		b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE VIEW " + name + " AS " + trimStmt(rs.Query)})
+		b.Produces = st.Name
+		if st.ShowSchema {
+			b.Steps = append(b.Steps, Step{Kind: StepShowSchema, Target: st.Name})
+		}
+		addViews("SELECT * FROM " + name)
+	case KindSink:
+		var from string
+		if rs.HasQuery {
+			// Sink with a query: the query's result is the stage's own view, then it is written.
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE VIEW " + name + " AS " + trimStmt(rs.Query)})
+			from = "SELECT * FROM " + name
+		} else {
+			if prev == "" {
+				return nil, fmt.Errorf("sink '%s' has nothing to write: no stage before it produced data (add a query, or put a tap or transform before it)", st.Name)
+			}
+			from = "SELECT * FROM " + q(prev)
+		}
+		c, k, err := r.connection(ctx, st, rs)
+		if err != nil {
+			return nil, err
+		}
+		if low, ok := c.(connectors.SQLLowerer); ok {
+			target, err := low.SinkTarget()
+			if err != nil {
+				return nil, err
+			}
+			copySQL, err := low.SinkSQL(from)
+			if err != nil {
+				return nil, err
+			}
+			if !connectors.IsRemote(target) {
+				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)})
+			}
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
+		} else {
+			b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow)", Count: true})
+		}
+		addViews(from)
+	case KindSQL:
+		c, k, err := r.connection(ctx, st, rs)
+		if err != nil {
+			return nil, err
+		}
+		b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
+		b.Steps = append(b.Steps, Step{Kind: StepSQL, Count: true,
+			SQL: "CREATE OR REPLACE TABLE " + name + " AS SELECT * FROM connection_sql(" + engine.QuoteLiteral(st.Name) + ", " + engine.QuoteLiteral(rs.Query) + ")"})
+		b.Produces = st.Name
+	case KindInternal:
+		stmts := SplitStatements(rs.Query)
+		if len(stmts) == 0 {
+			return nil, fmt.Errorf("internal stage '%s' has an empty query", st.Name)
+		}
+		for _, s := range stmts[:len(stmts)-1] {
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: s})
+		}
+		last := stmts[len(stmts)-1]
+		switch leadingKeyword(last) {
+		case "SELECT", "WITH", "FROM", "VALUES", "TABLE", "(", "PIVOT", "UNPIVOT":
+			// The result becomes the stage's table, whatever `show` says (AnkaFlow kept it only
+			// when show was set).
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + last, Count: true})
+			b.Produces = st.Name
+		case "SHOW", "DESCRIBE", "DESC", "SUMMARIZE":
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS SELECT * FROM (" + last + ")", Count: true})
+			b.Produces = st.Name
+		default:
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: last, Count: true})
+		}
+		if b.Produces != "" && st.ShowSchema {
+			b.Steps = append(b.Steps, Step{Kind: StepShowSchema, Target: st.Name})
+		}
+	case KindPipeline:
+		if prev == "" {
+			b.Steps = append(b.Steps, Step{Kind: StepNested, Stages: st.Stages})
+		} else {
+			b.Steps = append(b.Steps, Step{Kind: StepLoop, Target: prev, Stages: st.Stages})
+		}
+	default:
+		return nil, fmt.Errorf("unknown stage kind %q", st.RawKind)
+	}
+	if st.Show != 0 && b.Produces != "" {
+		b.Steps = append(b.Steps, Step{Kind: StepShow, Target: b.Produces, Rows: st.Show})
+	}
+	if st.OnError == "continue" {
+		b.Notes = append(b.Notes, "on_error: continue — a failure here is reported as a warning and the run goes on")
+	}
+	if st.Throttle > 0 {
+		b.Notes = append(b.Notes, fmt.Sprintf("throttle: wait %gs after this stage", st.Throttle))
+	}
+	for _, d := range rs.Deferred {
+		b.Notes = append(b.Notes, "rendered at run time: "+d)
+	}
+	return b, nil
+}

@@ -1,0 +1,172 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ankaflow/ankaflow/connectors"
+	"github.com/ankaflow/ankaflow/engine"
+)
+
+// showRows prints up to n rows (n < 0: all) of a table as an aligned text table.
+func showRows(ctx context.Context, w io.Writer, s *engine.Session, table string, n int) error {
+	query := "SELECT * FROM " + q(table)
+	if n >= 0 {
+		query += fmt.Sprintf(" LIMIT %d", n)
+	}
+	rows, err := s.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	recs, cols, err := readRows(rows)
+	if err != nil {
+		return err
+	}
+	var total int64
+	if err := s.QueryRowContext(ctx, "SELECT count(*) FROM "+q(table)).Scan(&total); err != nil {
+		return err
+	}
+	cells := make([][]string, len(recs))
+	numeric := make([]bool, len(cols))
+	for i := range numeric {
+		numeric[i] = true
+	}
+	for i, r := range recs {
+		cells[i] = make([]string, len(cols))
+		for j, c := range cols {
+			v := r[c]
+			switch v.(type) {
+			case int64, float64, nil:
+			default:
+				numeric[j] = false
+			}
+			cells[i][j] = cellText(v)
+		}
+	}
+	fmt.Fprintf(w, "%s: %s\n", table, rowsLabel(int64(len(recs)), total))
+	FormatTable(w, cols, cells, numeric)
+	return nil
+}
+
+func rowsLabel(shown, total int64) string {
+	if shown == total {
+		return fmt.Sprintf("%s row%s", groupDigits(total), plural(total))
+	}
+	return fmt.Sprintf("first %s of %s rows", groupDigits(shown), groupDigits(total))
+}
+
+func plural(n int64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func cellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(x)
+	case float64:
+		return fmt.Sprint(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// FormatTable prints a psql-style aligned table (rightAlign marks numeric columns).
+func FormatTable(w io.Writer, header []string, rows [][]string, rightAlign []bool) {
+	width := make([]int, len(header))
+	for i, h := range header {
+		width[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if n := utf8.RuneCountInString(c); n > width[i] {
+				width[i] = n
+			}
+		}
+	}
+	pad := func(s string, n int, right bool) string {
+		gap := strings.Repeat(" ", n-utf8.RuneCountInString(s))
+		if right {
+			return gap + s
+		}
+		return s + gap
+	}
+	var b strings.Builder
+	for i, h := range header {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(pad(h, width[i], false))
+	}
+	fmt.Fprintln(w, " "+strings.TrimRight(b.String(), " "))
+	b.Reset()
+	for i := range header {
+		if i > 0 {
+			b.WriteString("-+-")
+		}
+		b.WriteString(strings.Repeat("-", width[i]))
+	}
+	fmt.Fprintln(w, "-"+b.String()+"-")
+	for _, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(pad(c, width[i], rightAlign != nil && rightAlign[i]))
+		}
+		fmt.Fprintln(w, " "+strings.TrimRight(b.String(), " "))
+	}
+}
+
+// showSchema prints columns: the connection's own description when it has one, otherwise
+// DuckDB's DESCRIBE of the stage table or view.
+func showSchema(ctx context.Context, w io.Writer, s *engine.Session, c connectors.Connection, table string) error {
+	var fields []connectors.Field
+	var err error
+	if c != nil && connectors.KindOf(c).Ops.Has(connectors.OpShowSchema) {
+		fields, err = c.ShowSchema(ctx)
+	} else {
+		fields, err = connectors.Describe(ctx, s, "SELECT * FROM "+q(table))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "schema of %s:\n", table)
+	rows := make([][]string, len(fields))
+	for i, f := range fields {
+		null := ""
+		if f.Nullable != nil {
+			null = "no"
+			if *f.Nullable {
+				null = "yes"
+			}
+		}
+		rows[i] = []string{f.Name, f.Type, null}
+	}
+	FormatTable(w, []string{"column", "type", "nullable"}, rows, nil)
+	return nil
+}
+
+// explain prints DuckDB's physical plan of a query.
+func explain(ctx context.Context, w io.Writer, s *engine.Session, query string) error {
+	rows, err := s.QueryContext(ctx, "EXPLAIN "+query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, val string
+		if err := rows.Scan(&key, &val); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, val)
+	}
+	return rows.Err()
+}
