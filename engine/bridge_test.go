@@ -382,3 +382,22 @@ func TestRegisterTwice(t *testing.T) {
 	}})
 	require.ErrorContains(t, err, "a table function gen already exists")
 }
+
+func TestArgValues(t *testing.T) {
+	f := newBridgeFixture(t)
+	var got []any
+	var gotNamed map[string]any
+	require.NoError(t, f.s.RegisterTableFunction(TableFunction{
+		Name:  "args_probe",
+		Args:  []ArgType{ArgVarchar, ArgAny, ArgDouble, ArgBoolean},
+		Named: map[string]ArgType{"opt": ArgAny},
+		Bind: func(ctx context.Context, caller *Session, args []any, named map[string]any) (array.RecordReader, error) {
+			got, gotNamed = args, named
+			return newGen(ctx, 1, 1), nil
+		},
+	}))
+	_, err := f.s.Exec(f.ctx, "SELECT * FROM args_probe('s', [1, 2], 1.5, NULL, opt := {'a': 1, 'b': MAP {'k': 'v'}})")
+	require.NoError(t, err)
+	require.Equal(t, []any{"s", []any{int64(1), int64(2)}, 1.5, nil}, got)
+	require.Equal(t, map[string]any{"opt": map[string]any{"a": int64(1), "b": map[string]any{"k": "v"}}}, gotNamed)
+}

@@ -57,8 +57,9 @@ func (t ArgType) logicalType() (bindings.LogicalType, error) {
 }
 
 // valueToGo converts a DuckDB value into a Go value and destroys it. Scalars become bool,
-// int64, uint64, float64 or string; LIST becomes []any; STRUCT becomes map[string]any (with the
-// field names as DuckDB reports them); other types become their SQL text.
+// int64, uint64, float64 or string; LIST becomes []any; STRUCT and MAP become map[string]any
+// (struct field names as DuckDB reports them, map keys as text); other types become their SQL
+// text.
 func valueToGo(v bindings.Value) any {
 	if v.Ptr == nil {
 		return nil
@@ -89,6 +90,14 @@ func valueToGoKeep(v bindings.Value) any {
 		out := make([]any, n)
 		for i := 0; i < n; i++ {
 			out[i] = valueToGo(bindings.GetListChild(v, bindings.IdxT(i)))
+		}
+		return out
+	case bindings.TypeMap:
+		n := int(bindings.GetMapSize(v))
+		out := make(map[string]any, n)
+		for i := 0; i < n; i++ {
+			k := valueToGo(bindings.GetMapKey(v, bindings.IdxT(i)))
+			out[fmt.Sprint(k)] = valueToGo(bindings.GetMapValue(v, bindings.IdxT(i)))
 		}
 		return out
 	case bindings.TypeStruct:
