@@ -355,8 +355,14 @@ func (c *conn) loop() {
 			c.endReason = "client connection lost (write failed)"
 			return
 		}
+		// On shutdown, a session ends at its next idle point (after ReadyForQuery), so a
+		// running statement or extended-protocol batch finishes first.
+		shutdown := c.shutdown
+		if c.state != stateReady {
+			shutdown = nil
+		}
 		select {
-		case <-c.shutdown:
+		case <-shutdown:
 			c.terminateForShutdown()
 			return
 		default:
@@ -369,7 +375,10 @@ func (c *conn) loop() {
 			c.flush()
 			select {
 			case m = <-c.in:
-			case <-c.shutdown:
+			case <-shutdown:
+				c.terminateForShutdown()
+				return
+			case <-c.srv.killing:
 				c.terminateForShutdown()
 				return
 			}

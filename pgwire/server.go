@@ -376,3 +376,25 @@ func (s *Server) cancel(pid uint32, secret []byte) {
 		s.log.Info("pgwire: statement cancelled by client request", "pid", pid, "user", c.user)
 	}
 }
+
+// runningStatements counts sessions executing a statement right now.
+func (s *Server) runningStatements() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		c.mu.Lock()
+		if c.running != nil {
+			n++
+		}
+		c.mu.Unlock()
+	}
+	return n
+}
+
+// sessions counts connected sessions (past their startup packet).
+func (s *Server) sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
