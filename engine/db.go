@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -71,10 +72,46 @@ type DB struct {
 	sessions map[uint64]*Session
 	opened   bool // OnOpen hooks ran
 	closed   bool
+
+	fileKey string // absolute path of a file database, shared by every Open of that file
+	refs    int    // Opens not yet closed (file databases)
 }
 
-// Open opens (or creates) a database and applies the registered extensions.
+// files holds the open file databases. DuckDB allows one instance per file in a process (and
+// duckdb-go hands out the same instance for the same path), so a second Open of a file returns
+// the same DB: its functions, sessions and catalog are the instance's.
+var files = struct {
+	sync.Mutex
+	m map[string]*DB
+}{m: map[string]*DB{}}
+
+// Open opens (or creates) a database and applies the registered extensions. Opening a file
+// that is already open in this process returns the same DB (closed by the last Close); its
+// Settings are those of the first Open.
 func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.Path == "" || opts.Path == ":memory:" {
+		return open(ctx, opts, "")
+	}
+	key, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", opts.Path, err)
+	}
+	files.Lock()
+	defer files.Unlock()
+	if db := files.m[key]; db != nil {
+		db.refs++
+		return db, nil
+	}
+	db, err := open(ctx, opts, key)
+	if err != nil {
+		return nil, err
+	}
+	db.refs = 1
+	files.m[key] = db
+	return db, nil
+}
+
+func open(ctx context.Context, opts Options, fileKey string) (*DB, error) {
 	dsn := opts.Path
 	if dsn == ":memory:" {
 		dsn = ""
@@ -101,10 +138,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		sqldb:     sql.OpenDB(connector),
 		exts:      registeredExtensions(),
 		sessions:  map[uint64]*Session{},
+		fileKey:   fileKey,
 	}
 	db.catalog = newCatalog()
-	// Run the database-wide hooks now, on a first session that stays open as the "system"
-	// session: it is also what connections use when they need DuckDB outside a caller's query.
+	// The first session runs the database-wide extension hooks (OnOpen).
 	s, err := db.NewSession(ctx)
 	if err != nil {
 		db.sqldb.Close()
@@ -124,8 +161,21 @@ func (db *DB) SQL() *sql.DB { return db.sqldb }
 // Catalog is the database-wide connection catalog.
 func (db *DB) Catalog() *Catalog { return db.catalog }
 
-// Close closes every session and the database.
+// Close closes every session and the database (for a file opened several times, the last
+// Close does).
 func (db *DB) Close() error {
+	if db.fileKey != "" {
+		files.Lock()
+		db.refs--
+		last := db.refs <= 0
+		if last && files.m[db.fileKey] == db {
+			delete(files.m, db.fileKey)
+		}
+		files.Unlock()
+		if !last {
+			return nil
+		}
+	}
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()

@@ -228,7 +228,7 @@ func (l *loader) stage(n *yaml.Node) *Stage {
 }
 
 func (l *loader) connection(n *yaml.Node, stage string) *Connection {
-	c := &Connection{Pos: l.pos(n), pos: map[string]Pos{}, paramsPos: map[string]Pos{}}
+	c := &Connection{Pos: l.pos(n), pos: map[string]Pos{}, paramsPos: map[string]Pos{}, paramsKeyPos: map[string]Pos{}}
 	for _, p := range l.pairs(n, stage) {
 		c.pos[p.key] = l.pos(p.value)
 		v := p.value
@@ -248,6 +248,7 @@ func (l *loader) connection(n *yaml.Node, stage string) *Connection {
 				for _, pp := range l.pairs(v, stage) {
 					c.Params[pp.key] = l.value(pp.value, true)
 					c.paramsPos[pp.key] = l.pos(pp.value)
+					c.paramsKeyPos[pp.key] = l.pos(pp.kpos)
 				}
 			case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 			case v.Kind == yaml.ScalarNode && (strings.HasPrefix(v.Value, "@json") || strings.HasPrefix(v.Value, "JSON>")):

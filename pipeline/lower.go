@@ -144,7 +144,9 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
 		} else {
 			b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow)", Count: true})
+			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
+			// would rename a temp file over a same-named file in the working directory.
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE)", Count: true})
 		}
 		addViews(from)
 	case KindSQL:

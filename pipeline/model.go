@@ -110,9 +110,10 @@ type Connection struct {
 	Fields    []connectors.Field
 	HasConfig bool
 
-	Pos       Pos
-	pos       map[string]Pos
-	paramsPos map[string]Pos
+	Pos          Pos
+	pos          map[string]Pos
+	paramsPos    map[string]Pos // value positions
+	paramsKeyPos map[string]Pos // key positions (for unknown params)
 }
 
 // At returns the position of a connection key's value.

@@ -115,7 +115,11 @@ func newRunner(ctx context.Context, opts Options, planOnly bool) (*Runner, error
 	if r.log == nil {
 		r.log = slog.New(&humanHandler{w: opts.Stderr, level: r.level})
 	}
-	r.tmpl = template.New(opts.Template)
+	topts := opts.Template
+	if topts.Warn == nil {
+		topts.Warn = func(msg string) { r.log.Warn(msg) }
+	}
+	r.tmpl = template.New(topts)
 	r.session = opts.Session
 	if r.session == nil {
 		s, err := opts.DB.NewSession(ctx)
@@ -341,6 +345,7 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 	for _, s := range b.Steps {
 		switch s.Kind {
 		case StepSQL:
+			r.log.Debug(s.SQL, "stage", b.Stage.Name)
 			n, err := r.session.Exec(ctx, s.SQL)
 			if err != nil {
 				return rows, counted, err
@@ -380,7 +385,7 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 				r.log.Warn("cannot show schema", "stage", b.Stage.Name, "error", err.Error())
 			}
 		case StepExplain:
-			if err := explain(ctx, out, r.session, s.SQL); err != nil {
+			if err := explain(ctx, out, r.session, b.Stage.Name, s.SQL); err != nil {
 				return rows, counted, fmt.Errorf("explain: %w", err)
 			}
 		}

@@ -155,12 +155,13 @@ func showSchema(ctx context.Context, w io.Writer, s *engine.Session, c connector
 }
 
 // explain prints DuckDB's physical plan of a query.
-func explain(ctx context.Context, w io.Writer, s *engine.Session, query string) error {
+func explain(ctx context.Context, w io.Writer, s *engine.Session, stage, query string) error {
 	rows, err := s.QueryContext(ctx, "EXPLAIN "+query)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	fmt.Fprintf(w, "plan of %s: %s\n", stage, query)
 	for rows.Next() {
 		var key, val string
 		if err := rows.Scan(&key, &val); err != nil {

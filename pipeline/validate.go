@@ -226,7 +226,7 @@ func (v *validator) checkConnection(s *Stage) {
 		return
 	}
 	if k.LocatorRequired && c.Locator == "" {
-		v.probs.add(c.Pos, s.Name, fmt.Sprintf("a %s connection needs a locator (the file, path or name it reads and writes)", k.Label()))
+		v.probs.add(c.Pos, s.Name, fmt.Sprintf("connection %s needs a locator (the file, path or name it reads and writes)", k.Label()))
 	}
 	var needed connectors.Ops
 	switch s.Kind {
@@ -238,10 +238,10 @@ func (v *validator) checkConnection(s *Stage) {
 		needed = connectors.OpSQL
 	}
 	if needed != 0 && !k.Ops.Has(needed) {
-		v.probs.add(s.At("kind"), s.Name, fmt.Sprintf("a %s connection cannot be used in a %s stage: it supports %s", k.Label(), s.Kind, k.Ops))
+		v.probs.add(s.At("kind"), s.Name, fmt.Sprintf("connection %s cannot be used in a %s stage: it supports %s", k.Label(), s.Kind, k.Ops))
 	}
 	if s.ShowSchema && s.Kind == KindTap && !k.Ops.Has(connectors.OpShowSchema) {
-		v.probs.warn(s.At("show_schema"), s.Name, fmt.Sprintf("a %s connection cannot show its schema; show_schema will describe the stage table instead", k.Label()))
+		v.probs.warn(s.At("show_schema"), s.Name, fmt.Sprintf("connection %s cannot show its schema; show_schema will describe the stage table instead", k.Label()))
 	}
 	if _, isJSON := c.Params[paramsJSONKey]; isJSON {
 		return // checked after rendering
@@ -256,7 +256,7 @@ func (v *validator) checkConnection(s *Stage) {
 			}
 		}
 		if strings.HasPrefix(e.Msg, "unknown param") {
-			if kp, ok := c.paramsPos[e.Key]; ok {
+			if kp, ok := c.paramsKeyPos[e.Key]; ok {
 				at = kp
 			}
 		}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/internal/testconn"
 	"github.com/ankaflow/ankaflow/sqlfuncs"
-	"github.com/ankaflow/ankaflow/sqlfuncs/internal/testconn"
 )
 
 const benchRows = 10_000_000

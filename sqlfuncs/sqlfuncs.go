@@ -39,28 +39,13 @@ func init() {
 // Register makes c known to SQL in session s under its stage name (replacing a connection of
 // the same name there). Session connections are private to the session and dropped with it.
 func Register(s *engine.Session, c connectors.Connection) {
-	s.DB().Catalog().Put(s.ID(), Entry(c))
+	s.DB().Catalog().Put(s.ID(), connectors.CatalogEntry(c))
 }
 
 // RegisterGlobal makes c known to SQL in every session of db that has no session connection
 // of the same name.
 func RegisterGlobal(db *engine.DB, c connectors.Connection) {
-	db.Catalog().PutGlobal(Entry(c))
-}
-
-// Entry describes c for the engine's catalog: identity, locator, and params with secrets
-// redacted.
-func Entry(c connectors.Connection) *engine.Entry {
-	b := connectors.BaseOf(c)
-	k := connectors.KindOf(c)
-	e := &engine.Entry{Name: b.Name(), Locator: b.Locator(), Origin: b.Origin(), Conn: c}
-	if k != nil {
-		e.Kind, e.Module, e.Classname = k.Name, k.Module, k.Classname
-		if k.Params != nil {
-			e.Params = k.Params.Redacted(b.RawParams())
-		}
-	}
-	return e
+	db.Catalog().PutGlobal(connectors.CatalogEntry(c))
 }
 
 // noSession is the catalog key used when the caller is not a session: only database-wide

@@ -14,8 +14,8 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/internal/testconn"
 	"github.com/ankaflow/ankaflow/sqlfuncs"
-	"github.com/ankaflow/ankaflow/sqlfuncs/internal/testconn"
 )
 
 type fixture struct {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ankaflow/ankaflow/cmd/cli"
 	"github.com/ankaflow/ankaflow/engine"
+	_ "github.com/ankaflow/ankaflow/internal/testconn" // custom connections of module ankaflow.testing
 )
 
 // expectation is a case's expect.yaml.

@@ -127,7 +127,7 @@ func TestPlanThroughSQLCommand(t *testing.T) {
 
 	plan, _ := cliRun(t, "", "plan", p)
 	require.Contains(t, plan, `SELECT * FROM tap('Load')`)
-	require.Contains(t, plan, `TO 'Save' (FORMAT ankaflow)`)
+	require.Contains(t, plan, `TO 'Save' (FORMAT ankaflow, USE_TMP_FILE FALSE)`)
 	cliRun(t, plan, "sql", "--pipeline", p, "--db", filepath.Join(root, "sql.duckdb"), "-f", "-")
 
 	require.Equal(t, runFile, fileRows(t, filepath.Join(root, "out.csv")))
