@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -75,6 +76,22 @@ type DB struct {
 
 	fileKey string // absolute path of a file database, shared by every Open of that file
 	refs    int    // Opens not yet closed (file databases)
+
+	functions map[string]bool // table functions registered through RegisterTableFunction
+}
+
+// claimFunction records a table function name; false when it is already taken.
+func (db *DB) claimFunction(name string) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.functions == nil {
+		db.functions = map[string]bool{}
+	}
+	if db.functions[strings.ToLower(name)] {
+		return false
+	}
+	db.functions[strings.ToLower(name)] = true
+	return true
 }
 
 // files holds the open file databases. DuckDB allows one instance per file in a process (and
