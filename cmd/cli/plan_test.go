@@ -26,10 +26,16 @@ func caseCopy(t *testing.T, name string) (root, cfg string) {
 
 func cliRun(t *testing.T, stdin string, args ...string) (string, string) {
 	t.Helper()
+	code, out, errOut := cliRunCode(t, stdin, args...)
+	require.Equal(t, 0, code, "ankaflow %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out, errOut)
+	return out, errOut
+}
+
+func cliRunCode(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	code := cli.Run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
-	require.Equal(t, 0, code, "ankaflow %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out.String(), errOut.String())
-	return out.String(), errOut.String()
+	return code, out.String(), errOut.String()
 }
 
 // snapshot reads every table and view of a database file as sorted text rows.
