@@ -61,6 +61,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdSQL(ctx, rest, io)
 	case "serve":
 		err = cmdServe(ctx, rest, io)
+	case "adduser":
+		err = cmdAddUser(rest, io)
 	case "connections":
 		err = cmdConnections(rest, io)
 	case "demo":
@@ -125,6 +127,7 @@ Usage:
   ankaflow validate FILE.yaml [--json]
   ankaflow sql [--pipeline FILE.yaml]... [--db PATH] [-c STATEMENT | -f FILE.sql | -f -] [--format table|csv|json]
   ankaflow serve [--listen 127.0.0.1:5433] [--db PATH] [--pipeline FILE.yaml]... [--users FILE] [--tls-cert F --tls-key F]
+  ankaflow adduser --users FILE NAME   add a wire-server user; the password is read from standard input
   ankaflow demo                 run the embedded demo pipeline (same as: ankaflow run DEMO)
   ankaflow connections          list the connection kinds compiled into this binary
   ankaflow version

@@ -1,9 +1,133 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pgwire"
+	"github.com/ankaflow/ankaflow/pipeline"
 )
 
+var serveFlags = []flagSpec{
+	{names: []string{"--listen"}, arity: 1, meta: "HOST:PORT", help: "address to listen on (default 127.0.0.1:5433)"},
+	{names: []string{"--db"}, arity: 1, meta: "PATH", help: "DuckDB database file shared by all clients (default: in memory)"},
+	{names: []string{"--pipeline", "-p"}, arity: 1, repeat: true, meta: "FILE.yaml", help: "register this pipeline's connections for every client (repeatable)"},
+	{names: []string{"--users"}, arity: 1, meta: "FILE", help: "users file with SCRAM-SHA-256 verifiers (see `ankaflow adduser`)"},
+	{names: []string{"--auth"}, arity: 1, meta: "METHOD", help: "scram-sha-256 (default with --users), md5, password, or trust (loopback only)"},
+	{names: []string{"--tls-cert"}, arity: 1, meta: "FILE", help: "PEM certificate: enables TLS"},
+	{names: []string{"--tls-key"}, arity: 1, meta: "FILE", help: "PEM private key"},
+	{names: []string{"--max-conns"}, arity: 1, meta: "N", help: "maximum concurrent clients (default 100)"},
+	{names: []string{"-v", "--var"}, arity: 1, repeat: true, meta: "key=value", help: "variable for rendering the pipelines' connections"},
+	{names: []string{"-c", "--context"}, arity: 1, repeat: true, meta: "key=value", help: "template context for rendering the pipelines' connections"},
+	{names: []string{"--config"}, arity: 1, meta: "FILE", help: "run-wide connection configuration"},
+}
+
 func cmdServe(ctx context.Context, args []string, io *stdio) error {
-	return usagef("serve: the wire-protocol server is not wired in yet")
+	p, err := parseArgs(args, serveFlags)
+	if err != nil {
+		return err
+	}
+	if len(p.args) > 0 {
+		return usagef("unexpected arguments: %s", strings.Join(p.args, " "))
+	}
+	if p.has("--tls-cert") != p.has("--tls-key") {
+		return usagef("give both --tls-cert and --tls-key")
+	}
+	maxConns := 0
+	if v := p.str("--max-conns"); v != "" {
+		if maxConns, err = strconv.Atoi(v); err != nil || maxConns <= 0 {
+			return usagef("--max-conns must be a positive number, got %q", v)
+		}
+	}
+	vars, err := keyValues("-v", p.all("-v"))
+	if err != nil {
+		return err
+	}
+	user, err := keyValues("-c", p.all("-c"))
+	if err != nil {
+		return err
+	}
+	cfg, err := runConfig(p.str("--config"))
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(io.err, nil))
+
+	db, err := engine.Open(ctx, engine.Options{Path: p.str("--db")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, file := range p.all("--pipeline") {
+		pl, probs := loadPipeline(file)
+		if len(pl.Stages) > 0 {
+			s, err := db.NewSession(ctx)
+			if err != nil {
+				return err
+			}
+			probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: true})...)
+			s.Close()
+		}
+		if err := reportProblems(probs, io); err != nil {
+			return err
+		}
+		loaded, err := pipeline.LoadConnections(ctx, pl, pipeline.Options{
+			DB: db, Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err, Validated: true,
+		}, true)
+		if err != nil {
+			return err
+		}
+		for _, l := range loaded {
+			if l.Err != nil {
+				log.Warn("connection not loaded", "stage", l.Stage.Name, "origin", l.Stage.Pos.Short(), "error", l.Err.Error())
+				continue
+			}
+			log.Info("connection registered", "name", l.Stage.Name, "origin", l.Stage.Pos.Short())
+		}
+	}
+	srv, err := pgwire.New(pgwire.Config{
+		Listen:      p.str("--listen"),
+		DB:          db,
+		UsersFile:   p.str("--users"),
+		AuthMethod:  p.str("--auth"),
+		TLSCertFile: p.str("--tls-cert"),
+		TLSKeyFile:  p.str("--tls-key"),
+		MaxConns:    maxConns,
+		Logger:      log,
+	})
+	if err != nil {
+		return usagef("serve: %s", err)
+	}
+	return srv.Serve(ctx)
+}
+
+// cmdAddUser adds (or updates) a user of `serve --users FILE`; the password is read from the
+// first line of standard input, so it never appears in the process list or shell history.
+func cmdAddUser(args []string, io *stdio) error {
+	p, err := parseArgs(args, []flagSpec{{names: []string{"--users"}, arity: 1, meta: "FILE", help: "users file"}})
+	if err != nil {
+		return err
+	}
+	name, err := oneArg(p, "user name")
+	if err != nil {
+		return err
+	}
+	if !p.has("--users") {
+		return usagef("adduser needs --users FILE")
+	}
+	line, err := bufio.NewReader(io.in).ReadString('\n')
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return usagef("adduser reads the password from the first line of standard input; it was empty (%v)", err)
+	}
+	if err := pgwire.AddUser(p.str("--users"), name, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.err, "user %s saved in %s (SCRAM-SHA-256 verifier)\n", name, p.str("--users"))
+	return nil
 }
