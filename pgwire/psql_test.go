@@ -31,7 +31,7 @@ func (ts *testServer) psql(t *testing.T, env []string, args ...string) psqlResul
 	defer cancel()
 	base := []string{"-X", "-h", "127.0.0.1", "-p", strconv.Itoa(ts.port()), "-d", "ankaflow"}
 	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.Env = append(os.Environ(), "PGUSER=tester", "PGCONNECT_TIMEOUT=30", "PGPASSWORD=", "PGOPTIONS=", "PGTZ=", "PGAPPNAME=")
+	cmd.Env = append(cleanPGEnv(), "PGUSER=tester", "PGCONNECT_TIMEOUT=30")
 	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -100,7 +100,7 @@ func TestPsqlCancel(t *testing.T) {
 	ts := startServer(t, Config{})
 	bin := testpg.NeedBinary(t, "psql")
 	cmd := exec.Command(bin, "-X", "-h", "127.0.0.1", "-p", strconv.Itoa(ts.port()), "-U", "tester", "-c", slowQuery)
-	cmd.Env = append(os.Environ(), "PGPASSWORD=", "PGOPTIONS=")
+	cmd.Env = cleanPGEnv()
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
@@ -110,4 +110,16 @@ func TestPsqlCancel(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, errb.String(), "canceling statement due to user request")
 	require.True(t, strings.Contains(errb.String(), "Cancel request sent"), errb.String())
+}
+
+// cleanPGEnv is the environment without libpq's PG* variables, so the caller's settings do not
+// leak into tests.
+func cleanPGEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PG") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

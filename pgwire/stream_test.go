@@ -64,7 +64,7 @@ func (m *memSampler) done() {
 	m.wg.Wait()
 }
 
-const streamQuery = `SELECT range AS id, range * 0.5 AS x, 'row ' || range AS s,
+const streamQuery = `SELECT range AS id, (range * 0.5)::DOUBLE AS x, 'row ' || range AS s,
 	TIMESTAMP '2024-01-01' + to_seconds(range) AS ts FROM range(%d)`
 
 // Ten million rows go out batch by batch: the server's memory stays bounded whatever the result

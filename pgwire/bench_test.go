@@ -1,0 +1,253 @@
+package pgwire
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ankaflow/ankaflow/internal/testpg"
+)
+
+// Benchmarks compare this server ("ours", in-process, on DuckDB) with a real PostgreSQL 15
+// ("reference", a throwaway cluster) holding the same data: bench_1m and bench_10m with
+// (id bigint, x double, s text, ts timestamp). Run with `go test -run '^$' -bench . ./pgwire/`.
+
+type benchTarget struct {
+	name string
+	url  string
+	// backendRSS reports the serving process's resident memory for a connection.
+	rss func(c *pgx.Conn) func() uint64
+}
+
+const (
+	duckTableSQL = `CREATE TABLE %s AS SELECT range AS id, (range * 0.5)::DOUBLE AS x, 'row ' || range AS s,
+		TIMESTAMP '2024-01-01' + to_seconds(range) AS ts FROM range(%d)`
+	pgTableSQL = `CREATE TABLE %s AS SELECT i::bigint AS id, i * 0.5::float8 AS x, 'row ' || i AS s,
+		TIMESTAMP '2024-01-01' + i * INTERVAL '1 second' AS ts FROM generate_series(0, %d - 1) AS g(i)`
+)
+
+// benchTargets starts both servers with the given tables (name → rows).
+func benchTargets(b *testing.B, tables map[string]int, index bool) []benchTarget {
+	b.Helper()
+	ctx := context.Background()
+	ts := startServer(b, Config{})
+	pg := testpg.Start(b, testpg.Options{Settings: map[string]string{"shared_buffers": "256MB", "autovacuum": "off"}})
+	for _, target := range []struct {
+		url, tmpl string
+	}{{ts.url("tester", ""), duckTableSQL}, {pg.URL(""), pgTableSQL}} {
+		c, err := pgx.Connect(ctx, target.url)
+		require.NoError(b, err)
+		for name, n := range tables {
+			_, err := c.Exec(ctx, fmt.Sprintf(target.tmpl, name, n))
+			require.NoError(b, err)
+			if index {
+				_, err := c.Exec(ctx, fmt.Sprintf("CREATE INDEX %s_id ON %s(id)", name, name))
+				require.NoError(b, err)
+			}
+		}
+		if target.tmpl == pgTableSQL {
+			// Settle the reference before measuring: no background work competing for CPU.
+			_, err = c.Exec(ctx, "VACUUM ANALYZE")
+			require.NoError(b, err)
+			_, err = c.Exec(ctx, "CHECKPOINT")
+			require.NoError(b, err)
+		}
+		c.Close(ctx)
+	}
+	return []benchTarget{
+		{name: "ours", url: ts.url("tester", ""), rss: func(*pgx.Conn) func() uint64 { return rssBytes }},
+		{name: "reference", url: pg.URL(""), rss: func(c *pgx.Conn) func() uint64 {
+			var pid int
+			if err := c.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				return func() uint64 { return 0 }
+			}
+			return func() uint64 { return procRSS(pid) }
+		}},
+	}
+}
+
+func procRSS(pid int) uint64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// readAll reads every row of q in pgx's default mode (binary results), decoding each column.
+func readAll(b testing.TB, c *pgx.Conn, q string) int64 {
+	var (
+		id int64
+		x  float64
+		s  string
+		ts time.Time
+		n  int64
+	)
+	rows, err := c.Query(context.Background(), q)
+	require.NoError(b, err)
+	for rows.Next() {
+		if err := rows.Scan(&id, &x, &s, &ts); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	require.NoError(b, rows.Err())
+	return n
+}
+
+func BenchmarkSelectRows(b *testing.B) {
+	targets := benchTargets(b, map[string]int{"bench_1m": 1_000_000, "bench_10m": 10_000_000}, false)
+	for _, size := range []struct {
+		name  string
+		table string
+		rows  int64
+	}{{"1M", "bench_1m", 1_000_000}, {"10M", "bench_10m", 10_000_000}} {
+		b.Run(size.name+"-pgx-binary", func(b *testing.B) {
+			for _, target := range targets {
+				b.Run(target.name, func(b *testing.B) {
+					ctx := context.Background()
+					c, err := pgx.Connect(ctx, target.url)
+					require.NoError(b, err)
+					defer c.Close(ctx)
+					rss := target.rss(c)
+					runtime.GC()
+					base := rss()
+					var peak atomic.Uint64
+					var peakHeap atomic.Uint64
+					stop := make(chan struct{})
+					var wg sync.WaitGroup
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						var ms runtime.MemStats
+						for {
+							if v := rss(); v > peak.Load() {
+								peak.Store(v)
+							}
+							if target.name == "ours" {
+								runtime.ReadMemStats(&ms)
+								if ms.HeapInuse > peakHeap.Load() {
+									peakHeap.Store(ms.HeapInuse)
+								}
+							}
+							select {
+							case <-stop:
+								return
+							case <-time.After(10 * time.Millisecond):
+							}
+						}
+					}()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if n := readAll(b, c, "SELECT id, x, s, ts FROM "+size.table); n != size.rows {
+							b.Fatalf("read %d rows, want %d", n, size.rows)
+						}
+					}
+					b.StopTimer()
+					close(stop)
+					wg.Wait()
+					b.ReportMetric(float64(size.rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+					if size.rows >= 10_000_000 {
+						// Memory of the serving process during the read: ours is this test process
+						// (server, DuckDB and the pgx client); reference is the PostgreSQL backend.
+						b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
+						b.ReportMetric(float64(int64(peak.Load())-int64(base))/(1<<20), "peak-growth-MB")
+						if target.name == "ours" {
+							b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak-heap-MB")
+						}
+					}
+				})
+			}
+		})
+	}
+	b.Run("1M-psql-text", func(b *testing.B) {
+		psql := testpg.NeedBinary(b, "psql")
+		for _, target := range targets {
+			b.Run(target.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					cmd := exec.Command(psql, "-X", "-At", "-d", target.url, "-c", "SELECT id, x, s, ts FROM bench_1m")
+					out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+					require.NoError(b, err)
+					cmd.Stdout = out
+					cmd.Env = cleanPGEnv()
+					var stderr strings.Builder
+					cmd.Stderr = &stderr
+					if err := cmd.Run(); err != nil {
+						b.Fatalf("%v: %s", err, stderr.String())
+					}
+					out.Close()
+				}
+				b.ReportMetric(1e6*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+	})
+}
+
+// BenchmarkPointQuery8Clients: 8 concurrent pgx clients run a parameterised point query (prepared
+// and cached by pgx) for a fixed time; qps is the figure.
+func BenchmarkPointQuery8Clients(b *testing.B) {
+	const clients = 8
+	window := 3 * time.Second
+	if v := os.Getenv("ANKAFLOW_BENCH_WINDOW"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			window = d
+		}
+	}
+	targets := benchTargets(b, map[string]int{"points": 1_000_000}, true)
+	for _, target := range targets {
+		b.Run(target.name, func(b *testing.B) {
+			ctx := context.Background()
+			conns := make([]*pgx.Conn, clients)
+			for i := range conns {
+				c, err := pgx.Connect(ctx, target.url)
+				require.NoError(b, err)
+				defer c.Close(ctx)
+				conns[i] = c
+			}
+			var total atomic.Int64
+			b.ResetTimer()
+			start := time.Now()
+			for it := 0; it < b.N; it++ {
+				deadline := time.Now().Add(window)
+				var wg sync.WaitGroup
+				for i, c := range conns {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r := rand.New(rand.NewPCG(uint64(i), uint64(it)))
+						var s string
+						for time.Now().Before(deadline) {
+							id := r.Int64N(1_000_000)
+							if err := c.QueryRow(ctx, "SELECT s FROM points WHERE id = $1", id).Scan(&s); err != nil {
+								b.Error(err)
+								return
+							}
+							total.Add(1)
+						}
+					}()
+				}
+				wg.Wait()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(total.Load())/time.Since(start).Seconds(), "qps")
+		})
+	}
+}
