@@ -185,7 +185,12 @@ func (m *MySQL) SQL(ctx context.Context, statement string) (array.RecordReader, 
 	if strings.TrimSpace(statement) == "" {
 		return nil, fmt.Errorf("%s: empty statement", m.where())
 	}
-	return m.query(ctx, statement)
+	r, err := m.query(ctx, statement)
+	if r == nil {
+		// A nil *RowReader must become a nil interface, not an interface holding nil.
+		return nil, err
+	}
+	return r, err
 }
 
 // query runs a statement and returns its rows as Arrow, or nil when it has no result set.

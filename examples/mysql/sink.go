@@ -65,7 +65,7 @@ func (m *MySQL) Sink(ctx context.Context, rows array.RecordReader) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("%s: sink into %s: %w", m.where(), QuoteIdent(table), err)
 	}
-	m.Logger().Info("mysql sink", "table", table, "rows", n)
+	m.Logger().Debug("mysql sink", "table", table, "rows", n)
 	return n, nil
 }
 
