@@ -201,3 +201,52 @@ func TestSQLFunctions(t *testing.T) {
 	out = sqlRun(`SELECT * FROM connection_sql('Report check', 'SELECT COUNT(*) AS n FROM customer_revenue')`)
 	require.Contains(t, out, "3")
 }
+
+// A sink stage that fails in MySQL fails the run and leaves the table exactly as it was.
+func TestFailedSinkStageLeavesTheTable(t *testing.T) {
+	e := newE2E(t)
+	_, err := e.my.Exec(`CREATE TABLE customer_revenue (customer VARCHAR(40) PRIMARY KEY, orders INT, revenue DECIMAL(10,2), last_order DATETIME)`)
+	require.NoError(t, err)
+	_, err = e.my.Exec(`INSERT INTO customer_revenue VALUES ('zed', 9, 9.99, '2024-01-01 00:00:00'), ('dee', 0, 0, '2024-01-01 00:00:00')`)
+	require.NoError(t, err)
+	before := e.rows("SELECT * FROM customer_revenue ORDER BY customer")
+
+	p := filepath.Join(t.TempDir(), "append.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(`
+- name: Orders
+  kind: tap
+  connection:
+    kind: CustomConnection
+    module: myapp.connectors.database
+    classname: MySQL
+    params: &mysql
+      host: << context.mysql_host >>
+      port: << context.mysql_port >>
+      user: << context.mysql_user >>
+      password: << context.env.MYSQL_PASSWORD >>
+      database: << context.mysql_database >>
+  query: SELECT * FROM orders WHERE status = 'paid'
+- name: Revenue
+  kind: transform
+  query: SELECT customer, count(*) AS orders, sum(amount) AS revenue, max(placed_at) AS last_order FROM "Orders" GROUP BY ALL ORDER BY customer
+- name: Append
+  kind: sink
+  connection:
+    kind: CustomConnection
+    module: myapp.connectors.database
+    classname: MySQL
+    params: {<<: *mysql, table: customer_revenue}
+`), 0o644))
+	code, out, errOut := e.run(append([]string{"run", p}, e.contextFlags("-c")...)...)
+	require.Equal(t, 1, code, out+errOut)
+	require.Contains(t, errOut, "stage 'Append'")
+	require.Contains(t, errOut, "Duplicate entry 'dee' for key 'PRIMARY'")
+	require.Equal(t, before, e.rows("SELECT * FROM customer_revenue ORDER BY customer"), "ann and bob were not kept")
+
+	// The same through COPY from SQL.
+	args := append([]string{"sql", "--pipeline", p}, e.contextFlags("--context")...)
+	code, out, errOut = e.run(append(args, "-c", `COPY (SELECT * FROM (VALUES ('new1', 1, 1.0, TIMESTAMP '2024-01-01'), ('zed', 1, 1.0, TIMESTAMP '2024-01-01')) t(customer, orders, revenue, last_order)) TO 'Append' (FORMAT ankaflow)`)...)
+	require.Equal(t, 1, code, out+errOut)
+	require.Contains(t, errOut, "Duplicate entry 'zed'")
+	require.Equal(t, before, e.rows("SELECT * FROM customer_revenue ORDER BY customer"))
+}
