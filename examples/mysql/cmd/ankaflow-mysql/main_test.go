@@ -188,6 +188,11 @@ func TestSQLFunctions(t *testing.T) {
 	// A query given in SQL replaces the stage's.
 	out = sqlRun(`SELECT count(*) AS n FROM tap('Orders', 'SELECT * FROM orders')`)
 	require.Contains(t, out, "5")
+	// A LIMIT stops reading early; the half-read MySQL result is released and the next tap works.
+	out = sqlRun(`SELECT id FROM tap('Orders', 'SELECT id FROM orders ORDER BY id') LIMIT 2`,
+		`SELECT count(*) AS n FROM tap('Orders')`)
+	require.Contains(t, out, "1\n2\n")
+	require.Contains(t, out, "4")
 
 	// COPY … TO 'Name' (FORMAT ankaflow): a DuckDB query sunk into MySQL.
 	sqlRun(`COPY (SELECT i AS id, 'c' || i AS customer, i * 1.5 AS revenue FROM range(3) t(i)) TO 'MySqlWriter' (FORMAT ankaflow)`)
