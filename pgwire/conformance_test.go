@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -92,5 +93,14 @@ func TestConformanceWithPostgreSQL(t *testing.T) {
 		assert.Equal(t, want.mod, got.mod, "typmod of %s", expr)
 		assert.Equal(t, string(want.text), string(got.text), "text of %s", expr)
 		assert.Equal(t, fmt.Sprintf("%x", want.binary), fmt.Sprintf("%x", got.binary), "binary of %s", expr)
+		for _, opts := range []string{"", "(FORMAT csv, HEADER)", "(FORMAT binary)"} {
+			q := "COPY (SELECT " + expr + " AS v) TO STDOUT " + opts
+			var w, g bytes.Buffer
+			_, err := ref.CopyTo(ctx, &w, q)
+			require.NoError(t, err, q)
+			_, err = ours.CopyTo(ctx, &g, q)
+			require.NoError(t, err, q)
+			assert.Equal(t, fmt.Sprintf("%q", w.String()), fmt.Sprintf("%q", g.String()), q)
+		}
 	}
 }

@@ -86,13 +86,18 @@ func newRowEncoder(fields []arrow.Field, cols []pgColType, formats []int16, opts
 	return re, nil
 }
 
-// encode appends DataRows for rows [from, to) of rec to dst.
-func (re *rowEncoder) encode(dst []byte, rec arrow.RecordBatch, from, to int) []byte {
+// encodeColumns encodes rows [from, to) of rec into the column buffers.
+func (re *rowEncoder) encodeColumns(rec arrow.RecordBatch, from, to int) {
 	for c, fn := range re.fns {
 		b := &re.bufs[c]
 		b.reset()
 		fn(b, rec.Column(c), from, to)
 	}
+}
+
+// encode appends DataRows for rows [from, to) of rec to dst.
+func (re *rowEncoder) encode(dst []byte, rec arrow.RecordBatch, from, to int) []byte {
+	re.encodeColumns(rec, from, to)
 	vals := re.row.Values
 	for r := 0; r < to-from; r++ {
 		for c := range vals {

@@ -126,7 +126,7 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 	case kindGUC:
 		return c.runGUCPortal(p, simple)
 	case kindCopyStdio:
-		return newError(codeFeatureNotSupported, "COPY FROM STDIN and COPY TO STDOUT are not supported yet; use COPY … FROM/TO 'file' (a path on the server)")
+		return c.runCopy(p)
 	case kindTxn:
 		return c.runTxn(p)
 	}

@@ -182,6 +182,12 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 	}
 	st.duck = p
 	st.stype = p.StatementType()
+	if st.stype == bindings.StatementTypeCopy && text == "" {
+		// Without its text the server cannot tell COPY … FROM STDIN (the client's data) from a
+		// COPY of a file, and DuckDB would take STDIN for the server's own.
+		p.Close()
+		return nil, newError(codeFeatureNotSupported, "COPY cannot run in this multi-statement query: send it as a query of its own")
+	}
 	if st.stype == bindings.StatementTypeTransaction {
 		st.txn = txnOpOf(text)
 	}
