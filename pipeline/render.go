@@ -160,9 +160,24 @@ func (r *Runner) renderConnection(st *Stage, rs *renderedStage) (*connectors.Def
 		}
 		def.Params = m
 	} else {
+		// A param the connection declares as text gets the rendered text as is: type inference
+		// would turn a password like "1e3" into the number 1000.
+		textParams := map[string]bool{}
+		if k, err := connectors.Resolve(*def); err == nil {
+			for _, p := range k.Params.Params {
+				textParams[p.Name] = p.Type == "string"
+			}
+		}
 		def.Params = map[string]any{}
 		for _, k := range sortedKeys(c.Params) {
-			v, err := r.renderValue(st, "connection.params."+k, c.ParamAt(k), c.Params[k], rs)
+			field := "connection.params." + k
+			var v any
+			var err error
+			if s, isText := c.Params[k].(string); isText && textParams[k] {
+				v, err = r.renderText(st, field, c.ParamAt(k), s, rs)
+			} else {
+				v, err = r.renderValue(st, field, c.ParamAt(k), c.Params[k], rs)
+			}
 			if err != nil {
 				return nil, err
 			}

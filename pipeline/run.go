@@ -442,3 +442,14 @@ func describeRow(rec map[string]any) string {
 	}
 	return s
 }
+
+// Environment is the process environment as a template value (context.env).
+func Environment() map[string]any {
+	env := map[string]any{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}

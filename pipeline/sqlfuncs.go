@@ -53,6 +53,10 @@ func sqlArgs(fn string, args []any, named map[string]any) (*Pipeline, map[string
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if _, ok := ctxMap["env"]; !ok {
+		// As on the command line, the process environment is context.env.
+		ctxMap["env"] = Environment()
+	}
 	p, probs := LoadFile(file)
 	if probs.HasErrors() {
 		return nil, nil, nil, probs.Err()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -69,12 +70,14 @@ func cellString(col arrow.Array, i int) string {
 		return strconv.FormatFloat(float64(a.Value(i)), 'g', -1, 32)
 	case *array.Float64:
 		return strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+	// Strings are cloned: Value points into the batch, which is released while the table
+	// printer still holds the rows.
 	case *array.String:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.LargeString:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.StringView:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.Binary:
 		return `\x` + hex.EncodeToString(a.Value(i))
 	case *array.Boolean:

@@ -130,12 +130,7 @@ func runConfig(file string) (connectors.Config, error) {
 // buildContext makes the template context: -c pairs as context.KEY (convenient) and
 // context.user.KEY (AnkaFlow's CLI), and the process environment as context.env.
 func buildContext(user map[string]any) map[string]any {
-	env := map[string]any{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
+	env := pipeline.Environment()
 	ctx := map[string]any{}
 	for k, v := range user {
 		ctx[k] = v

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -78,4 +79,14 @@ func TestSQLCommandErrors(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "error: statement 2: ")
 	require.Contains(t, errOut, "tap('Nope')")
+}
+
+// TestSQLTableFormat: the aligned table holds rows past their Arrow batch; text must survive.
+func TestSQLTableFormat(t *testing.T) {
+	out, _ := cliRun(t, "", "sql", "-c", "SELECT 'alpha' || range AS word, range AS n FROM range(3000)")
+	lines := strings.Split(out, "\n")
+	require.Equal(t, " word      | n", strings.TrimRight(lines[0], " "))
+	require.Equal(t, " alpha0    |    0", lines[2])
+	require.Equal(t, " alpha2999 | 2999", lines[3001])
+	require.Equal(t, "(3000 rows)", lines[3002])
 }
