@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -87,6 +88,8 @@ type conn struct {
 
 	state connState
 	txn   txnStatus
+	// serving is set once startup completed (read by the server's goroutines).
+	serving atomic.Bool
 
 	user, database string
 	pid            uint32
@@ -148,10 +151,23 @@ func (c *conn) wakeForShutdown() {
 	default:
 		close(c.shutdown)
 	}
-	if c.state < stateReady {
+	if !c.serving.Load() {
 		// Still negotiating or authenticating: no session to wind down.
-		c.nc.SetDeadline(time.Now())
+		c.netConn().SetDeadline(time.Now())
 	}
+}
+
+// netConn is the socket, for other goroutines (the TLS handshake replaces it).
+func (c *conn) netConn() net.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nc
+}
+
+func (c *conn) setNetConn(nc net.Conn) {
+	c.mu.Lock()
+	c.nc = nc
+	c.mu.Unlock()
 }
 
 // cancelRunning cancels the statement executing now, if any.

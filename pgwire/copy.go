@@ -537,6 +537,10 @@ func (c *conn) copyIn(p *portal, cmd *copyCmd) error {
 	release()
 	// Whatever happened, the client's copy stream must be consumed up to its end.
 	rd.drain()
+	if rd.endReason != "" {
+		c.endReason = rd.endReason
+		return errClientGone
+	}
 	if rd.err != nil {
 		return rd.err
 	}
@@ -563,8 +567,9 @@ type copyInReader struct {
 	line     int64
 	cur      arrow.RecordBatch
 	err      *pgError
-	refs     int64
-	finished bool
+	refs      int64
+	finished  bool
+	endReason string // set when the client went away: the connection must end
 }
 
 const copyBatchRows = 4096
@@ -609,7 +614,7 @@ func (r *copyInReader) receive() bool {
 		case m := <-r.c.in:
 			if m.err != nil {
 				r.ended = true
-				r.c.endReason = "client connection lost during COPY"
+				r.endReason = "client connection lost during COPY"
 				return r.fail(newError(codeProtocolViolation, "unexpected EOF on client connection with an open transaction"))
 			}
 			switch msg := m.msg.(type) {
@@ -626,7 +631,7 @@ func (r *copyInReader) receive() bool {
 				// ignored during COPY, as in PostgreSQL
 			case *pgproto3.Terminate:
 				r.ended = true
-				r.c.endReason = "client terminated during COPY"
+				r.endReason = "client terminated during COPY"
 				return r.fail(newError(codeProtocolViolation, "client terminated during COPY"))
 			default:
 				r.ended = true

@@ -315,7 +315,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	for c := range s.conns {
-		c.nc.Close()
+		c.netConn().Close()
 	}
 	s.mu.Unlock()
 	<-done

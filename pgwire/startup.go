@@ -62,6 +62,7 @@ func (c *conn) startup() bool {
 		return false
 	}
 	c.state = stateReady
+	c.serving.Store(true)
 	c.srv.log.Debug("pgwire: connection authorized", "user", c.user, "database", c.database, "remote", c.remote,
 		"application_name", c.gucs["application_name"], "pid", c.pid)
 	names := make([]string, 0, len(gucDefs))
@@ -126,7 +127,7 @@ func (c *conn) negotiate() (map[string]string, bool) {
 				c.endReason = "TLS handshake failed: " + err.Error()
 				return nil, false
 			}
-			c.nc = tc
+			c.setNetConn(tc)
 			c.rd = bufio.NewReaderSize(tc, 32<<10)
 			c.tls = true
 		case gssEncRequestCode:
