@@ -560,13 +560,13 @@ type copyInReader struct {
 	cols   []copyColumn
 	schema *arrow.Schema
 
-	mu       sync.Mutex
-	buf      []byte // received, not yet parsed
-	ended    bool   // CopyDone (or CopyFail / error) seen
-	gotHdr   bool   // binary header / CSV header consumed
-	line     int64
-	cur      arrow.RecordBatch
-	err      *pgError
+	mu        sync.Mutex
+	buf       []byte // received, not yet parsed
+	ended     bool   // CopyDone (or CopyFail / error) seen
+	gotHdr    bool   // binary header / CSV header consumed
+	line      int64
+	cur       arrow.RecordBatch
+	err       *pgError
 	refs      int64
 	finished  bool
 	endReason string // set when the client went away: the connection must end
