@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -23,6 +24,17 @@ var runFlags = []flagSpec{
 	{names: []string{"--db"}, arity: 1, meta: "PATH", help: "DuckDB database file (default: in memory)"},
 	{names: []string{"--config"}, arity: 1, meta: "FILE", help: "run-wide connection configuration (YAML: local: {bucket, data_prefix, …})"},
 	{names: []string{"-o", "--output"}, arity: 2, meta: "FORMAT PATH", help: "write the last stage's data as csv, parquet or json"},
+}
+
+// loadChecked loads a pipeline and validates it with DuckDB's parser on s: every problem of
+// both passes, sorted by position.
+func loadChecked(ctx context.Context, file string, s *engine.Session, persistentDB bool) (*pipeline.Pipeline, pipeline.Problems) {
+	pl, probs := loadPipeline(file)
+	if len(pl.Stages) > 0 {
+		probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: persistentDB})...)
+		probs.Sort()
+	}
+	return pl, probs
 }
 
 // loadPipeline loads a pipeline file, or the embedded demo for DEMO.
@@ -70,7 +82,6 @@ func setup(ctx context.Context, p *parsed, io *stdio, allowDB bool) (*runSetup, 
 		return nil, err
 	}
 	rs := &runSetup{}
-	rs.p, rs.probs = loadPipeline(file)
 	if allowDB {
 		rs.dbPath = p.str("--db")
 	}
@@ -83,6 +94,8 @@ func setup(ctx context.Context, p *parsed, io *stdio, allowDB bool) (*runSetup, 
 		rs.close()
 		return nil, err
 	}
+	// Validation sees everything the run will see: DuckDB's parser checks queries.
+	rs.p, rs.probs = loadChecked(ctx, file, rs.s, rs.dbPath != "")
 	rs.opts = pipeline.Options{
 		DB:           rs.db,
 		Session:      rs.s,
@@ -103,12 +116,47 @@ func setup(ctx context.Context, p *parsed, io *stdio, allowDB bool) (*runSetup, 
 			return nil, usagef("-o: unsupported output format %q: use csv, parquet or json", o[0][0])
 		}
 	}
-	// Validation sees everything the run will see: DuckDB's parser checks queries.
-	if len(rs.p.Stages) > 0 {
-		rs.probs = append(rs.probs, pipeline.Validate(ctx, rs.p, pipeline.ValidateOptions{Session: rs.s, PersistentDB: rs.opts.PersistentDB})...)
-		rs.probs.Sort()
+	if err := reportProblems(rs.probs, io); err != nil {
+		rs.close()
+		return nil, err
 	}
+	rs.opts.Validated = true
 	return rs, nil
+}
+
+// registerPipelines loads pipelines and registers their connections: in session s, or for
+// every session of the database when s is nil (serve). Stages whose connections cannot be
+// rendered before a run (loop_control) are reported and skipped.
+func registerPipelines(ctx context.Context, files []string, db *engine.DB, s *engine.Session, opts pipeline.Options, io *stdio, log *slog.Logger) error {
+	for _, file := range files {
+		check := s
+		if check == nil {
+			var err error
+			if check, err = db.NewSession(ctx); err != nil {
+				return err
+			}
+		}
+		pl, probs := loadChecked(ctx, file, check, true)
+		if check != s {
+			check.Close()
+		}
+		if err := reportProblems(probs, io); err != nil {
+			return err
+		}
+		opts.DB, opts.Session, opts.Validated = db, s, true
+		loaded, err := pipeline.LoadConnections(ctx, pl, opts, s == nil)
+		if err != nil {
+			return err
+		}
+		for _, l := range loaded {
+			if l.Err != nil {
+				log.Warn("connection not loaded", "stage", l.Stage.Name, "origin", l.Stage.Pos.Short(), "error", l.Err.Error())
+				continue
+			}
+			log.Info("connection registered", "name", l.Stage.Name, "origin", l.Stage.Pos.Short())
+		}
+	}
+	return nil
 }
 
 // runConfig is the run-wide connection configuration: the environment, overridden by --config.
@@ -162,12 +210,7 @@ func cmdRun(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	defer rs.close()
-	if err := reportProblems(rs.probs, io); err != nil {
-		return err
-	}
-	rs.opts.Validated = true
-	res, err := pipeline.Run(ctx, rs.p, rs.opts)
-	if err != nil {
+	if _, err := pipeline.Run(ctx, rs.p, rs.opts); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -177,7 +220,6 @@ func cmdRun(ctx context.Context, args []string, io *stdio) error {
 	if rs.opts.Output != nil {
 		fmt.Fprintf(io.err, "output written to %s as %s\n", rs.opts.Output.Path, strings.ToUpper(rs.opts.Output.Format))
 	}
-	_ = res
 	return nil
 }
 
@@ -191,10 +233,6 @@ func cmdPlan(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	defer rs.close()
-	if err := reportProblems(rs.probs, io); err != nil {
-		return err
-	}
-	rs.opts.Validated = true
 	return pipeline.Plan(ctx, rs.p, rs.opts, io.out)
 }
 
@@ -210,21 +248,17 @@ func cmdValidate(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	pl, probs := loadPipeline(file)
-	if len(pl.Stages) > 0 {
-		db, err := engine.Open(ctx, engine.Options{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		s, err := db.NewSession(ctx)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: p.has("--db")})...)
-		probs.Sort()
+	db, err := engine.Open(ctx, engine.Options{})
+	if err != nil {
+		return err
 	}
+	defer db.Close()
+	s, err := db.NewSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	pl, probs := loadChecked(ctx, file, s, p.has("--db"))
 	if p.has("--json") {
 		fmt.Fprintln(io.out, string(probs.JSON()))
 		if probs.HasErrors() {

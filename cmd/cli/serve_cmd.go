@@ -63,32 +63,10 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	defer db.Close()
-	for _, file := range p.all("--pipeline") {
-		pl, probs := loadPipeline(file)
-		if len(pl.Stages) > 0 {
-			s, err := db.NewSession(ctx)
-			if err != nil {
-				return err
-			}
-			probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: true})...)
-			s.Close()
-		}
-		if err := reportProblems(probs, io); err != nil {
-			return err
-		}
-		loaded, err := pipeline.LoadConnections(ctx, pl, pipeline.Options{
-			DB: db, Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err, Validated: true,
-		}, true)
-		if err != nil {
-			return err
-		}
-		for _, l := range loaded {
-			if l.Err != nil {
-				log.Warn("connection not loaded", "stage", l.Stage.Name, "origin", l.Stage.Pos.Short(), "error", l.Err.Error())
-				continue
-			}
-			log.Info("connection registered", "name", l.Stage.Name, "origin", l.Stage.Pos.Short())
-		}
+	if err := registerPipelines(ctx, p.all("--pipeline"), db, nil, pipeline.Options{
+		Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err,
+	}, io, log); err != nil {
+		return err
 	}
 	srv, err := pgwire.New(pgwire.Config{
 		Listen:      p.str("--listen"),

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -80,30 +81,15 @@ func cmdSQL(ctx context.Context, args []string, io *stdio) error {
 	}
 	defer s.Close()
 
-	for _, file := range p.all("--pipeline") {
-		pl, probs := loadPipeline(file)
-		if len(pl.Stages) > 0 {
-			probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: true})...)
-		}
-		if err := reportProblems(probs, io); err != nil {
-			return err
-		}
-		cfg, err := runConfig(p.str("--config"))
-		if err != nil {
-			return err
-		}
-		loaded, err := pipeline.LoadConnections(ctx, pl, pipeline.Options{
-			DB: db, Session: s, Variables: vars, Context: buildContext(user), Config: cfg,
-			Stderr: io.err, Validated: true,
-		}, false)
-		if err != nil {
-			return err
-		}
-		for _, l := range loaded {
-			if l.Err != nil {
-				fmt.Fprintf(io.err, "note: connection of %s not loaded: %s\n", l.Stage.Label(), l.Err)
-			}
-		}
+	cfg, err := runConfig(p.str("--config"))
+	if err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := registerPipelines(ctx, p.all("--pipeline"), db, s, pipeline.Options{
+		Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err,
+	}, io, quiet); err != nil {
+		return err
 	}
 
 	for i, stmt := range pipeline.SplitStatements(script) {
