@@ -67,13 +67,69 @@ var (
 
 const (
 	authTimeout    = time.Minute
-	maxMessageLen  = 256 << 20
+	maxMessageLen  = 256 << 20 // largest frontend message after authentication
+	maxAuthLen     = 64 << 10  // largest message before authentication completed
+	readAheadBytes = 64 << 20  // messages read ahead of the main loop
 	flushThreshold = 64 << 10
 )
 
 type frontendMsg struct {
-	msg pgproto3.FrontendMessage
-	err error
+	msg  pgproto3.FrontendMessage
+	err  error
+	size int64 // bytes held against the connection's read budget
+}
+
+// byteBudget bounds the bytes of messages read ahead but not yet taken by the connection's
+// main loop: a client pipelining large Bind or CopyData messages cannot make the server buffer
+// more than this (plus one message).
+type byteBudget struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	used   int64
+	max    int64
+	closed bool
+}
+
+func newByteBudget(max int64) *byteBudget {
+	b := &byteBudget{max: max}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *byteBudget) acquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && b.used > 0 && b.used+n > b.max {
+		b.cond.Wait()
+	}
+	if b.closed {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *byteBudget) release(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *byteBudget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// take is how every consumer receives a message from the read loop.
+func (c *conn) take(m frontendMsg) frontendMsg {
+	c.budget.release(m.size)
+	return m
 }
 
 // conn is one client connection.
@@ -107,8 +163,9 @@ type conn struct {
 	stmts   map[string]*stmt
 	portals map[string]*portal
 
-	in   chan frontendMsg
-	done chan struct{} // closed when the connection ends
+	in     chan frontendMsg
+	budget *byteBudget
+	done   chan struct{} // closed when the connection ends
 
 	mu       sync.Mutex
 	running  context.CancelCauseFunc // the statement executing now, for cancel requests
@@ -133,6 +190,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		portals:  map[string]*portal{},
 		shutdown: make(chan struct{}),
 		done:     make(chan struct{}),
+		budget:   newByteBudget(readAheadBytes),
 		tz:       time.UTC,
 	}
 	c.ctx, c.cancelConn = context.WithCancelCause(context.Background())
@@ -205,6 +263,7 @@ func (c *conn) serve() {
 
 func (c *conn) finish() {
 	close(c.done)
+	c.budget.close()
 	c.state = stateClosed
 	c.flush()
 	c.cancelConn(errClientGone)
@@ -237,7 +296,7 @@ func (c *conn) finish() {
 // went away) cancels the connection context, which interrupts a running DuckDB statement.
 func (c *conn) readLoop() {
 	for {
-		msg, err := c.readMessage()
+		msg, size, err := c.readMessage()
 		if err != nil {
 			c.cancelConn(errClientGone)
 			select {
@@ -247,7 +306,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		select {
-		case c.in <- frontendMsg{msg: msg}:
+		case c.in <- frontendMsg{msg: msg, size: size}:
 		case <-c.done:
 			return
 		}
@@ -259,14 +318,18 @@ func (c *conn) readLoop() {
 
 // readFrame reads one typed message. Each body is a fresh slice, so decoded messages may keep
 // references to it.
-func (c *conn) readFrame() (byte, []byte, error) {
+// With a budget, the body's bytes are acquired from it before they are read.
+func (c *conn) readFrame(limit int, budget *byteBudget) (byte, []byte, error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(c.rd, hdr[:]); err != nil {
 		return 0, nil, err
 	}
 	n := int(binary.BigEndian.Uint32(hdr[1:])) - 4
-	if n < 0 || n > maxMessageLen {
+	if n < 0 || n > limit {
 		return 0, nil, fatalError(codeProtocolViolation, "invalid message length %d", n+4)
+	}
+	if budget != nil && !budget.acquire(int64(n)) {
+		return 0, nil, io.ErrClosedPipe
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(c.rd, body); err != nil {
@@ -275,11 +338,12 @@ func (c *conn) readFrame() (byte, []byte, error) {
 	return hdr[0], body, nil
 }
 
-func (c *conn) readMessage() (pgproto3.FrontendMessage, error) {
-	typ, body, err := c.readFrame()
+func (c *conn) readMessage() (pgproto3.FrontendMessage, int64, error) {
+	typ, body, err := c.readFrame(maxMessageLen, c.budget)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	size := int64(len(body))
 	var m pgproto3.FrontendMessage
 	switch typ {
 	case 'Q':
@@ -309,12 +373,14 @@ func (c *conn) readMessage() (pgproto3.FrontendMessage, error) {
 	case 'F':
 		m = &pgproto3.FunctionCall{}
 	default:
-		return nil, fatalError(codeProtocolViolation, "invalid frontend message type %d", typ)
+		c.budget.release(size)
+		return nil, 0, fatalError(codeProtocolViolation, "invalid frontend message type %d", typ)
 	}
 	if err := m.Decode(body); err != nil {
-		return nil, fatalError(codeProtocolViolation, "invalid %T message: %v", m, err)
+		c.budget.release(size)
+		return nil, 0, fatalError(codeProtocolViolation, "invalid %T message: %v", m, err)
 	}
-	return m, nil
+	return m, size, nil
 }
 
 // --- writing ---
@@ -386,11 +452,13 @@ func (c *conn) loop() {
 		var m frontendMsg
 		select {
 		case m = <-c.in:
+			m = c.take(m)
 		default:
 			// Nothing more queued: deliver what we have before blocking.
 			c.flush()
 			select {
 			case m = <-c.in:
+				m = c.take(m)
 			case <-shutdown:
 				c.terminateForShutdown()
 				return

@@ -612,6 +612,7 @@ func (r *copyInReader) receive() bool {
 			r.ended = true
 			return false
 		case m := <-r.c.in:
+			m = r.c.take(m)
 			if m.err != nil {
 				r.ended = true
 				r.endReason = "client connection lost during COPY"

@@ -189,3 +189,23 @@ func TestGracefulShutdown(t *testing.T) {
 		require.Contains(t, ts.logs.String(), "shutdown timeout reached")
 	})
 }
+
+func TestReadAheadBudget(t *testing.T) {
+	b := newByteBudget(100)
+	require.True(t, b.acquire(60))
+	require.True(t, b.acquire(40))
+	got := make(chan bool)
+	go func() { got <- b.acquire(10) }() // over budget: waits
+	select {
+	case <-got:
+		t.Fatal("acquire beyond the budget did not wait")
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.release(60)
+	require.True(t, <-got)
+	b.release(50)
+	require.True(t, b.acquire(1000)) // a message larger than the budget alone is allowed
+	go func() { got <- b.acquire(1) }()
+	b.close()
+	require.False(t, <-got)
+}

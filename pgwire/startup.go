@@ -318,7 +318,7 @@ func (c *conn) readPasswordFrame() ([]byte, error) {
 	if err := c.flush(); err != nil {
 		return nil, err
 	}
-	typ, body, err := c.readFrame()
+	typ, body, err := c.readFrame(maxAuthLen, nil)
 	if err != nil {
 		return nil, err
 	}
