@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -339,9 +340,15 @@ func (r *Runner) runStage(ctx context.Context, st *Stage, prev string, depth int
 }
 
 // exec runs a block's steps.
-func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (int64, bool, error) {
-	var rows int64
-	counted := false
+func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (rows int64, counted bool, err error) {
+	var created []string // directories this block made, removed again if the block fails
+	defer func() {
+		if err != nil {
+			for i := len(created) - 1; i >= 0; i-- {
+				os.Remove(created[i]) // only succeeds while still empty
+			}
+		}
+	}()
 	for _, s := range b.Steps {
 		switch s.Kind {
 		case StepSQL:
@@ -363,7 +370,9 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 		case StepRegister:
 			r.opts.DB.Catalog().Put(r.session.ID(), connectors.CatalogEntry(s.Conn))
 		case StepMkdir:
-			if err := os.MkdirAll(s.Path, 0o755); err != nil {
+			made, err := mkdirAll(s.Path)
+			created = append(created, made...)
+			if err != nil {
 				return rows, counted, fmt.Errorf("create directory for sink: %w", err)
 			}
 		case StepNested:
@@ -452,4 +461,23 @@ func Environment() map[string]any {
 		}
 	}
 	return env
+}
+
+// mkdirAll creates dir and its missing parents, returning the directories it created (outermost
+// first).
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append([]string{d}, missing...)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return missing, nil
 }

@@ -40,6 +40,8 @@ type expectation struct {
 	Absent []string `yaml:"absent"`
 	// Unchanged files must have the same bytes as before the run.
 	Unchanged []string `yaml:"unchanged"`
+	// Listing gives the exact entries of directories after the run (no temp files left over).
+	Listing map[string][]string `yaml:"listing"`
 }
 
 type check struct {
@@ -128,6 +130,15 @@ func runCase(t *testing.T, src string) {
 	for _, f := range ex.Absent {
 		_, err := os.Stat(filepath.Join(root, f))
 		require.True(t, os.IsNotExist(err), "%s must not exist", f)
+	}
+	for dir, want := range ex.Listing {
+		entries, err := os.ReadDir(filepath.Join(root, dir))
+		require.NoError(t, err)
+		got := []string{}
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		require.Equal(t, want, got, "entries of %s", dir)
 	}
 	if len(ex.Checks) == 0 && len(ex.Files) == 0 {
 		return
