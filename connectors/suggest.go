@@ -10,6 +10,18 @@ import (
 func Suggest(word string, candidates []string) string {
 	best, bestD := "", -1
 	lw := strings.ToLower(word)
+	// A clear abbreviation ("conn" for "connection") is a suggestion too.
+	if len(lw) >= 3 {
+		var prefixed []string
+		for _, c := range candidates {
+			if strings.HasPrefix(strings.ToLower(c), lw) && len(c) > len(word) {
+				prefixed = append(prefixed, c)
+			}
+		}
+		if len(prefixed) == 1 {
+			return prefixed[0]
+		}
+	}
 	for _, c := range candidates {
 		d := editDistance(lw, strings.ToLower(c))
 		if bestD < 0 || d < bestD || (d == bestD && c < best) {
