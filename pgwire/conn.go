@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -274,6 +275,11 @@ func (c *conn) finish() {
 		st.release()
 	}
 	if c.sess != nil {
+		// The engine returns a closed session's DuckDB connection to database/sql's pool, where
+		// the next session would inherit this client's temporary tables, settings and any open
+		// transaction. A client's connection dies with it, as a PostgreSQL backend does:
+		// ErrBadConn from Raw makes database/sql close it instead of pooling it.
+		c.sess.Conn().Raw(func(any) error { return driver.ErrBadConn })
 		c.sess.Close()
 	}
 	c.nc.Close()

@@ -115,6 +115,9 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 		c.send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
 		return nil
 	}
+	if !p.started {
+		c.srv.log.Debug("pgwire: statement", "pid", c.pid, "portal", p.name, "sql", st.text, "txn", string(c.txn))
+	}
 	if !p.started && c.txn == txnFailed && !isTxnExit(st.text) {
 		return newError(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}

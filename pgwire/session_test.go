@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,4 +209,38 @@ func TestReadAheadBudget(t *testing.T) {
 	go func() { got <- b.acquire(1) }()
 	b.close()
 	require.False(t, <-got)
+}
+
+// A session leaves nothing behind for the next client: temporary tables, an open transaction
+// and session settings go with it (DuckDB connections are not reused across clients).
+func TestSessionEndsClean(t *testing.T) {
+	ts := startServer(t, Config{MaxConns: 1})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		a, err := tryConnect(ts, ts.url("tester", ""))
+		require.NoError(t, err)
+		_, err = a.Exec(ctx, "CREATE TEMP TABLE private_"+strconv.Itoa(i)+" AS SELECT 1 AS x")
+		require.NoError(t, err)
+		_, err = a.Exec(ctx, "SET search_path = 'temp'")
+		require.NoError(t, err)
+		_, err = a.Exec(ctx, "BEGIN")
+		require.NoError(t, err)
+		require.NoError(t, a.Close(ctx))
+		require.Eventually(t, func() bool { return ts.sessions() == 0 }, time.Minute, 5*time.Millisecond)
+
+		b, err := tryConnect(ts, ts.url("tester", ""))
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, b.QueryRow(ctx, "SELECT count(*) FROM duckdb_tables() WHERE temporary").Scan(&n))
+		require.Equal(t, 0, n)
+		var sp string
+		require.NoError(t, b.QueryRow(ctx, "SELECT current_setting('search_path')").Scan(&sp))
+		require.NotEqual(t, "temp", sp)
+		_, err = b.Exec(ctx, "BEGIN") // would fail if a transaction had been left open
+		require.NoError(t, err)
+		_, err = b.Exec(ctx, "ROLLBACK")
+		require.NoError(t, err)
+		require.NoError(t, b.Close(ctx))
+		require.Eventually(t, func() bool { return ts.sessions() == 0 }, time.Minute, 5*time.Millisecond)
+	}
 }
