@@ -600,9 +600,10 @@ func (c *conn) sync() {
 	c.sendReady()
 }
 
+// closePortals closes the portals at the end of a transaction (cursors WITH HOLD stay).
 func (c *conn) closePortals(except *portal) {
 	for name, p := range c.portals {
-		if p != except {
+		if p != except && !p.hold {
 			p.close()
 			delete(c.portals, name)
 		}

@@ -33,6 +33,10 @@ type portal struct {
 	enc     *rowEncoder
 	count   int64
 	tag     string
+
+	cursor   bool  // a SQL cursor (DECLARE): FETCH drives it, no PortalSuspended/CommandComplete
+	hold     bool  // WITH HOLD: survives the end of its transaction
+	lastSent int64 // rows sent by the last run (FETCH's count)
 }
 
 func (p *portal) close() {
@@ -107,12 +111,15 @@ func (p *portal) nextBatch() (bool, error) {
 // simple is the simple-query protocol: it sends RowDescription itself.
 func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 	st := p.stmt
+	p.lastSent = 0
 	if p.done {
-		if st.kind == kindEmpty {
+		switch {
+		case p.cursor:
+		case st.kind == kindEmpty:
 			c.send(&pgproto3.EmptyQueryResponse{})
-			return nil
+		default:
+			c.send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
 		}
-		c.send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
 		return nil
 	}
 	if !p.started {
@@ -132,6 +139,11 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 		return c.runCopy(p)
 	case kindTxn:
 		return c.runTxn(p)
+	case kindCursor:
+		if !simple {
+			return newError(codeFeatureNotSupported, "DECLARE, FETCH and CLOSE of cursors are supported in the simple query protocol only")
+		}
+		return c.runCursorCmd(p)
 	}
 	if st.txn != txnNone {
 		return c.runTxn(p)
@@ -203,11 +215,18 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 			}
 		}
 		if maxRows > 0 && sent >= maxRows {
-			c.send(&pgproto3.PortalSuspended{})
+			p.lastSent = sent
+			if !p.cursor {
+				c.send(&pgproto3.PortalSuspended{})
+			}
 			return nil
 		}
 	}
+	p.lastSent = sent
 	p.done = true
+	if p.cursor {
+		return nil
+	}
 	p.tag = commandTag(st, p.count, true)
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
 	return nil

@@ -489,3 +489,33 @@ func TestResultTypeChangedSinceDescribe(t *testing.T) {
 	rc.send(&pgproto3.Bind{PreparedStatement: "q"}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	require.Equal(t, []string{"BindComplete", "Error[0A000]", "ReadyForQuery[I]"}, rc.recvUntilReady())
 }
+
+// psycopg2's named cursors: DECLARE / FETCH FORWARD n / CLOSE.
+func TestSQLCursors(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := ts.rawConnect(t, nil)
+	require.Equal(t, []string{"Error[25P01]", "ReadyForQuery[I]"}, rc.query(`DECLARE "c1" CURSOR WITHOUT HOLD FOR SELECT 1`))
+	require.Equal(t, []string{"CommandComplete[BEGIN]", "ReadyForQuery[T]"}, rc.query("BEGIN"))
+	require.Equal(t, []string{"CommandComplete[DECLARE CURSOR]", "ReadyForQuery[T]"},
+		rc.query(`DECLARE "mycur" CURSOR WITHOUT HOLD FOR SELECT range AS i FROM range(10)`))
+	require.Equal(t, []string{"RowDescription[i:20:8:-1:0]", "DataRow[0]", "DataRow[1]", "DataRow[2]", "DataRow[3]", "CommandComplete[FETCH 4]", "ReadyForQuery[T]"},
+		rc.query(`FETCH FORWARD 4 FROM "mycur"`))
+	// Another statement in between: the cursor's rest is kept.
+	require.Equal(t, "DataRow[42]", rc.query("SELECT 42")[1])
+	require.Equal(t, []string{"RowDescription[i:20:8:-1:0]", "DataRow[4]", "DataRow[5]", "DataRow[6]", "DataRow[7]", "CommandComplete[FETCH 4]", "ReadyForQuery[T]"},
+		rc.query(`FETCH FORWARD 4 FROM "mycur"`))
+	require.Equal(t, []string{"RowDescription[i:20:8:-1:0]", "DataRow[8]", "DataRow[9]", "CommandComplete[FETCH 2]", "ReadyForQuery[T]"},
+		rc.query(`FETCH 4 IN mycur`))
+	require.Equal(t, []string{"RowDescription[i:20:8:-1:0]", "CommandComplete[FETCH 0]", "ReadyForQuery[T]"}, rc.query(`FETCH NEXT FROM mycur`))
+	require.Equal(t, []string{"CommandComplete[CLOSE CURSOR]", "ReadyForQuery[T]"}, rc.query(`CLOSE "mycur"`))
+	require.Equal(t, []string{"Error[34000]", "ReadyForQuery[E]"}, rc.query(`FETCH 1 FROM mycur`))
+	rc.query("ROLLBACK")
+	// Cursors close with their transaction unless WITH HOLD.
+	rc.query("BEGIN")
+	rc.query("DECLARE a CURSOR FOR SELECT 1 AS x")
+	rc.query("DECLARE b CURSOR WITH HOLD FOR SELECT 2 AS y")
+	rc.query("COMMIT")
+	require.Equal(t, "Error[34000]", rc.query("FETCH ALL FROM a")[0])
+	require.Equal(t, []string{"RowDescription[y:23:4:-1:0]", "DataRow[2]", "CommandComplete[FETCH 1]", "ReadyForQuery[I]"}, rc.query("FETCH ALL FROM b"))
+	require.Equal(t, []string{"CommandComplete[CLOSE CURSOR ALL]", "ReadyForQuery[I]"}, rc.query("CLOSE ALL"))
+}

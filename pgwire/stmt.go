@@ -17,6 +17,7 @@ const (
 	kindGUC                       // SET/RESET/SHOW of a parameter the server emulates
 	kindTxn                       // BEGIN/START TRANSACTION with modes DuckDB cannot parse
 	kindCopyStdio                 // COPY … FROM STDIN / TO STDOUT
+	kindCursor                    // DECLARE … CURSOR, FETCH, CLOSE (SQL-level cursors)
 )
 
 type txnOp int
@@ -141,6 +142,9 @@ func interceptKind(text string) (stmtKind, *gucCmd) {
 	}
 	if isCopyStdio(text) {
 		return kindCopyStdio, nil
+	}
+	if parseCursorCmd(text) != nil {
+		return kindCursor, nil
 	}
 	return kindDuck, nil
 }
