@@ -519,3 +519,25 @@ func TestSQLCursors(t *testing.T) {
 	require.Equal(t, []string{"RowDescription[y:23:4:-1:0]", "DataRow[2]", "CommandComplete[FETCH 1]", "ReadyForQuery[I]"}, rc.query("FETCH ALL FROM b"))
 	require.Equal(t, []string{"CommandComplete[CLOSE CURSOR ALL]", "ReadyForQuery[I]"}, rc.query("CLOSE ALL"))
 }
+
+// A client asking for protocol 3.2 (libpq 18 can) is told the server speaks 3.0, and goes on.
+func TestNegotiateProtocolVersion(t *testing.T) {
+	ts := startServer(t, Config{})
+	nc := ts.dial(t)
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: 3<<16 | 2, Parameters: map[string]string{"user": "u", "_pq_.test": "x"}})
+	require.NoError(t, fe.Flush())
+	msg, err := fe.Receive()
+	require.NoError(t, err)
+	npv, ok := msg.(*pgproto3.NegotiateProtocolVersion)
+	require.True(t, ok, "%T", msg)
+	require.Equal(t, uint32(0), npv.NewestMinorProtocol)
+	require.Equal(t, []string{"_pq_.test"}, npv.UnrecognizedOptions)
+	for {
+		msg, err := fe.Receive()
+		require.NoError(t, err)
+		if _, ok := msg.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+	}
+}
