@@ -148,7 +148,7 @@ func TestGracefulShutdown(t *testing.T) {
 		errc := make(chan error, 1)
 		var n int64
 		go func() {
-			errc <- c.QueryRow(ctx, "SELECT count(*) FROM range(20000) a, range(50000) b WHERE a.range + b.range = -1").Scan(&n)
+			errc <- c.QueryRow(ctx, "SELECT count(*) FROM range(20000) a, range(10000) b WHERE a.range + b.range = -1").Scan(&n)
 		}()
 		ts.waitRunning(t, 1)
 		ts.cancel()
