@@ -166,3 +166,25 @@ func TestCatalogScopes(t *testing.T) {
 	_, ok = db.Catalog().Lookup(a.ID(), "s")
 	require.False(t, ok, "closing a session drops its connections")
 }
+
+func TestClosedSessionLeavesNothingBehind(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	a, err := db.NewSession(ctx)
+	require.NoError(t, err)
+	_, err = a.Exec(ctx, "CREATE TEMP TABLE private AS SELECT 1 AS x; BEGIN TRANSACTION; CREATE TABLE uncommitted AS SELECT 1 AS y")
+	require.NoError(t, err)
+	require.NoError(t, a.Close())
+	for i := 0; i < 3; i++ { // whichever pooled connection the next sessions get
+		b, err := db.NewSession(ctx)
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, b.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('private', 'uncommitted')").Scan(&n))
+		require.Equal(t, 0, n, "a new session must not inherit temp tables or an open transaction")
+		_, err = b.Exec(ctx, "BEGIN TRANSACTION")
+		require.NoError(t, err, "no transaction may be left open")
+		_, err = b.Exec(ctx, "ROLLBACK")
+		require.NoError(t, err)
+		b.Close()
+	}
+}

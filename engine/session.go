@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"reflect"
 	"sync"
@@ -203,5 +205,12 @@ func (s *Session) Close() error {
 	s.db.mu.Lock()
 	delete(s.db.sessions, s.id)
 	s.db.mu.Unlock()
-	return s.conn.Close()
+	// A session's DuckDB connection dies with it: returned to database/sql's pool, the next
+	// session would inherit its temporary objects, settings and any open transaction.
+	// ErrBadConn from Raw makes database/sql close the connection instead of pooling it.
+	s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	if err := s.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+		return err
+	}
+	return nil
 }

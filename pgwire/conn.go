@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -275,11 +274,8 @@ func (c *conn) finish() {
 		st.release()
 	}
 	if c.sess != nil {
-		// The engine returns a closed session's DuckDB connection to database/sql's pool, where
-		// the next session would inherit this client's temporary tables, settings and any open
-		// transaction. A client's connection dies with it, as a PostgreSQL backend does:
-		// ErrBadConn from Raw makes database/sql close it instead of pooling it.
-		c.sess.Conn().Raw(func(any) error { return driver.ErrBadConn })
+		// The session's DuckDB connection dies with it (engine.Session.Close), as a PostgreSQL
+		// backend does: nothing of this client leaks into the next one.
 		c.sess.Close()
 	}
 	c.nc.Close()
