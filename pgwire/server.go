@@ -125,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 	switch method {
 	case AuthSCRAM, AuthMD5, AuthPassword:
 		if s.users == nil {
-			return nil, fmt.Errorf("pgwire: auth method %s needs a users file (add users with `ankaflow serve --add-user`)", method)
+			return nil, fmt.Errorf("pgwire: auth method %s needs a users file (add users with `ankaflow adduser --users FILE NAME`)", method)
 		}
 	case AuthTrust:
 		if !isLoopback(cfg.Listen) {

@@ -157,7 +157,7 @@ func parseUsers(path string, data []byte) (map[string]*userEntry, error) {
 			}
 			u.md5 = strings.ToLower(v)
 		default:
-			return nil, fmt.Errorf("%s:%d: user %q: the password must be a SCRAM-SHA-256 verifier or an md5 hash, not plain text (use `ankaflow serve --add-user`)", path, lineNo, u.name)
+			return nil, fmt.Errorf("%s:%d: user %q: the password must be a SCRAM-SHA-256 verifier or an md5 hash, not plain text (use `ankaflow adduser --users FILE NAME`)", path, lineNo, u.name)
 		}
 		users[u.name] = u
 	}
@@ -262,7 +262,7 @@ func AddUser(usersFile, user, password string) error {
 	return os.Rename(tmp.Name(), usersFile)
 }
 
-// userStore serves the users file, re-reading it when it changes (so --add-user takes effect
+// userStore serves the users file, re-reading it when it changes (so `ankaflow adduser` takes effect
 // without a restart).
 type userStore struct {
 	path string
