@@ -78,6 +78,25 @@ type DB struct {
 	refs    int    // Opens not yet closed (file databases)
 
 	functions map[string]bool // table functions registered through RegisterTableFunction
+	values    map[string]any  // see Set
+}
+
+// Set attaches a database-wide value (layers above the engine keep defaults here that every
+// session sees, such as the run-wide connection configuration of `serve --config`).
+func (db *DB) Set(key string, v any) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.values == nil {
+		db.values = map[string]any{}
+	}
+	db.values[key] = v
+}
+
+// Get returns a value attached with DB.Set.
+func (db *DB) Get(key string) any {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.values[key]
 }
 
 // claimFunction records a table function name; false when it is already taken.

@@ -150,11 +150,15 @@ func (s *Session) Set(key string, v any) {
 	s.values[key] = v
 }
 
-// Get returns a value attached with Set.
+// Get returns a value attached with Set, or else the database's value for key (DB.Set).
 func (s *Session) Get(key string) any {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.values[key]
+	v, ok := s.values[key]
+	s.mu.Unlock()
+	if ok {
+		return v
+	}
+	return s.db.Get(key)
 }
 
 // ExecContext runs one or more statements and returns the driver result of the last one.

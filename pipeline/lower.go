@@ -87,13 +87,15 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		if err != nil {
 			return nil, err
 		}
+		// Every connection is registered, so tap('Name') and show_schema('Name') work in the
+		// session after the run too; file taps still read with plain SQL.
+		b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
 		var sel string
 		if low, ok := c.(connectors.SQLLowerer); ok {
 			if sel, err = low.TapSQL(ctx, r.session, rs.Query); err != nil {
 				return nil, err
 			}
 		} else {
-			b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
 			sel = "SELECT * FROM tap(" + engine.QuoteLiteral(st.Name)
 			if rs.HasQuery {
 				sel += ", " + engine.QuoteLiteral(rs.Query)
@@ -129,6 +131,7 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		if err != nil {
 			return nil, err
 		}
+		b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
 		if low, ok := c.(connectors.SQLLowerer); ok {
 			target, err := low.SinkTarget()
 			if err != nil {
@@ -143,7 +146,6 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			}
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
 		} else {
-			b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE)", Count: true})

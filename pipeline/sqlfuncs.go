@@ -31,6 +31,23 @@ func init() {
 	})
 }
 
+const configKey = "ankaflow.pipeline.config"
+
+// SetSessionConfig sets the run-wide connection configuration that pipelines run from SQL in
+// this session use (run_pipeline, load_pipeline).
+func SetSessionConfig(s *engine.Session, cfg connectors.Config) { s.Set(configKey, cfg) }
+
+// SetDefaultConfig sets the run-wide connection configuration for every session of db.
+func SetDefaultConfig(db *engine.DB, cfg connectors.Config) { db.Set(configKey, cfg) }
+
+// SessionConfig is the configuration pipelines run from SQL in s use.
+func SessionConfig(s *engine.Session) connectors.Config {
+	if cfg, ok := s.Get(configKey).(connectors.Config); ok {
+		return cfg
+	}
+	return connectors.Config{}
+}
+
 // helperSession opens the session a SQL-called pipeline works on: the calling session is busy
 // running the very statement that called us.
 func helperSession(ctx context.Context, caller *engine.Session, fn string) (*engine.Session, error) {
@@ -89,7 +106,7 @@ func runPipelineFunc(ctx context.Context, caller *engine.Session, args []any, na
 		return nil, err
 	}
 	defer s.Close()
-	res, err := Run(ctx, p, Options{DB: caller.DB(), Session: s, Variables: vars, Context: ctxMap})
+	res, err := Run(ctx, p, Options{DB: caller.DB(), Session: s, Variables: vars, Context: ctxMap, Config: SessionConfig(caller)})
 	caller.DB().Catalog().Move(s.ID(), caller.ID())
 	if err != nil {
 		return nil, err
@@ -109,7 +126,7 @@ func loadPipelineFunc(ctx context.Context, caller *engine.Session, args []any, n
 		return nil, err
 	}
 	defer s.Close()
-	loaded, err := LoadConnections(ctx, p, Options{DB: caller.DB(), Session: s, Variables: vars, Context: ctxMap}, false)
+	loaded, err := LoadConnections(ctx, p, Options{DB: caller.DB(), Session: s, Variables: vars, Context: ctxMap, Config: SessionConfig(caller)}, false)
 	caller.DB().Catalog().Move(s.ID(), caller.ID())
 	if err != nil {
 		return nil, err

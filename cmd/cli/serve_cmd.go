@@ -63,6 +63,7 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	defer db.Close()
+	pipeline.SetDefaultConfig(db, cfg) // for run_pipeline()/load_pipeline() from clients
 	if err := registerPipelines(ctx, p.all("--pipeline"), db, nil, pipeline.Options{
 		Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err,
 	}, io, log); err != nil {

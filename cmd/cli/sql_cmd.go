@@ -85,6 +85,7 @@ func cmdSQL(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
+	pipeline.SetSessionConfig(s, cfg) // for run_pipeline()/load_pipeline() in this session
 	quiet := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := registerPipelines(ctx, p.all("--pipeline"), db, s, pipeline.Options{
 		Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err,

@@ -90,3 +90,15 @@ func TestSQLTableFormat(t *testing.T) {
 	require.Equal(t, " alpha2999 | 2999", lines[3001])
 	require.Equal(t, "(3000 rows)", lines[3002])
 }
+
+// TestFileConnectionsCallableAfterRun: after run_pipeline, a file tap is a connection of the
+// session like any other: tap('People') re-reads the file, show_schema('People') describes it.
+func TestFileConnectionsCallableAfterRun(t *testing.T) {
+	root, cfg := caseCopy(t, "file-connections")
+	out, _ := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
+		"-c", "SELECT count(*) AS stages FROM run_pipeline('"+filepath.Join(root, "pipeline.yaml")+"')",
+		"-c", "SELECT count(*) AS people FROM tap('People')",
+		"-c", "SELECT column_name FROM show_schema('People')",
+	)
+	require.Equal(t, "stages\n9\npeople\n3\ncolumn_name\nid\nname\ncity\n", out)
+}
