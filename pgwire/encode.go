@@ -150,7 +150,7 @@ func newEncoder(dt arrow.DataType, ct pgColType, bin bool, opts encodeOpts) (enc
 		}
 	case oidBytea:
 		if isBinaryType(dt) {
-			return byteaEncoder(bin), nil
+			return bytesEncoder(bin, appendByteaText), nil
 		}
 	case oidVarbit:
 		if isBinaryType(dt) {
@@ -178,7 +178,7 @@ func newEncoder(dt arrow.DataType, ct pgColType, bin bool, opts encodeOpts) (enc
 			return uuidTextEncoder(bin), nil
 		case *arrow.FixedSizeBinaryType:
 			if t.ByteWidth == 16 {
-				return uuidBinaryEncoder(bin), nil
+				return bytesEncoder(bin, appendUUIDText), nil
 			}
 		}
 	case oidText, oidJSON, oidVarchar:
@@ -418,7 +418,9 @@ func stringEncoder() encodeFn {
 	}
 }
 
-func byteaEncoder(bin bool) encodeFn {
+// bytesEncoder sends binary values as their raw bytes, and in text format through text
+// (bytea's \x hex form, a UUID's dashed form).
+func bytesEncoder(bin bool, text func(dst, v []byte) []byte) encodeFn {
 	return func(b *colBuf, arr arrow.Array, from, to int) {
 		for i := from; i < to; i++ {
 			if arr.IsNull(i) {
@@ -430,7 +432,7 @@ func byteaEncoder(bin bool) encodeFn {
 			if bin {
 				b.data = append(b.data, v...)
 			} else {
-				b.data = appendByteaText(b.data, v)
+				b.data = text(b.data, v)
 			}
 			b.mark(s)
 		}
@@ -866,25 +868,6 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return 0
-}
-
-func uuidBinaryEncoder(bin bool) encodeFn {
-	return func(b *colBuf, arr arrow.Array, from, to int) {
-		for i := from; i < to; i++ {
-			if arr.IsNull(i) {
-				b.null()
-				continue
-			}
-			s := len(b.data)
-			v := bytesAt(arr, i)
-			if bin {
-				b.data = append(b.data, v...)
-			} else {
-				b.data = appendUUIDText(b.data, v)
-			}
-			b.mark(s)
-		}
-	}
 }
 
 func appendUUIDText(dst, v []byte) []byte {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,14 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/cmd/cli"
-)
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+	"github.com/ankaflow/ankaflow/internal/testenv"
+)
 
 // TestServeCommand starts `ankaflow serve` with a pipeline and a users file, then drives it with
 // pgx: SCRAM login, the pipeline's connections from SQL, Fn macros, a table visible across
@@ -38,7 +32,8 @@ func TestServeCommand(t *testing.T) {
 	// Seed the store the pipeline's connections point at.
 	cliRun(t, "", "run", p, "-v", "n=4", "-c", "root="+root)
 
-	port := freePort(t)
+	port, err := testenv.FreePort()
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var serveErr bytes.Buffer
@@ -67,7 +62,7 @@ func TestServeCommand(t *testing.T) {
 	var three int64
 	require.NoError(t, conn.QueryRow(context.Background(), "SELECT Fn.add(1, 2)").Scan(&three))
 	require.Equal(t, int64(3), three)
-	_, err := conn.Exec(context.Background(), "CREATE TABLE shared AS SELECT * FROM tap('Back')")
+	_, err = conn.Exec(context.Background(), "CREATE TABLE shared AS SELECT * FROM tap('Back')")
 	require.NoError(t, err)
 
 	other, err := pgx.Connect(context.Background(), dsn("s3cret%20pass"))

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
 // NeedBinary returns the path of an external program a test needs. It looks in PATH and in
@@ -39,13 +41,7 @@ func NeedBinary(t testing.TB, name string) string {
 }
 
 // Missing skips the test with reason, or fails it under CI=true.
-func Missing(t testing.TB, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("required for this test under CI=true: %s", reason)
-	}
-	t.Skipf("skipping: %s", reason)
-}
+var Missing = testenv.Missing
 
 func findPGBin(name string) string {
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
@@ -142,7 +138,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		port, err := freePort()
+		port, err := testenv.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,12 +201,3 @@ func (s *Server) URL(db string) string {
 
 // Addr is host:port.
 func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}

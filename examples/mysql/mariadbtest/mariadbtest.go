@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
 // Options tune a server.
@@ -98,10 +100,7 @@ func Require(tb testing.TB) Binaries {
 	tb.Helper()
 	b, err := Find()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%v; CI must install it (.ci/run)", err)
-		}
-		tb.Skipf("%v; skipping", err)
+		testenv.Missing(tb, err.Error())
 	}
 	return b
 }
@@ -173,7 +172,7 @@ func (s *Server) start(bins Binaries, opts Options) error {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
+		port, err := testenv.FreePort()
 		if err != nil {
 			return err
 		}
@@ -265,15 +264,6 @@ func (s *Server) setup() error {
 		}
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(s string, n int) string {
