@@ -26,6 +26,21 @@ var runFlags = []flagSpec{
 	{names: []string{"-o", "--output"}, arity: 2, meta: "FORMAT PATH", help: "write the last stage's data as csv, parquet or json"},
 }
 
+// openSession opens a database (in memory for "") and a session on it; closing the database
+// closes the session.
+func openSession(ctx context.Context, path string) (*engine.DB, *engine.Session, error) {
+	db, err := engine.Open(ctx, engine.Options{Path: path})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := db.NewSession(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, s, nil
+}
+
 // loadChecked loads a pipeline and validates it with DuckDB's parser on s: every problem of
 // both passes, sorted by position.
 func loadChecked(ctx context.Context, file string, s *engine.Session, persistentDB bool) (*pipeline.Pipeline, pipeline.Problems) {
@@ -85,13 +100,7 @@ func setup(ctx context.Context, p *parsed, io *stdio, allowDB bool) (*runSetup, 
 	if allowDB {
 		rs.dbPath = p.str("--db")
 	}
-	rs.db, err = engine.Open(ctx, engine.Options{Path: rs.dbPath})
-	if err != nil {
-		return nil, err
-	}
-	rs.s, err = rs.db.NewSession(ctx)
-	if err != nil {
-		rs.close()
+	if rs.db, rs.s, err = openSession(ctx, rs.dbPath); err != nil {
 		return nil, err
 	}
 	// Validation sees everything the run will see: DuckDB's parser checks queries.
@@ -248,16 +257,11 @@ func cmdValidate(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	db, err := engine.Open(ctx, engine.Options{})
+	db, s, err := openSession(ctx, "")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.NewSession(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	pl, probs := loadChecked(ctx, file, s, p.has("--db"))
 	if p.has("--json") {
 		fmt.Fprintln(io.out, string(probs.JSON()))

@@ -70,16 +70,11 @@ func cmdSQL(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	db, err := engine.Open(ctx, engine.Options{Path: p.str("--db")})
+	db, s, err := openSession(ctx, p.str("--db"))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.NewSession(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 
 	cfg, err := runConfig(p.str("--config"))
 	if err != nil {
