@@ -1140,21 +1140,6 @@ var dtMethods = map[string]methodFn{
 		}
 		return formatItems(self.(*DateTime).t, tokenizeArrow(f)), nil
 	},
-	"strftime": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		a, err := bind("strftime", args, kw, param{"fmt", required})
-		if err != nil {
-			return nil, err
-		}
-		f, err := argString("strftime", "fmt", a[0])
-		if err != nil {
-			return nil, err
-		}
-		items, err := tokenizeStrftime(f)
-		if err != nil {
-			return nil, err
-		}
-		return formatItems(self.(*DateTime).t, items), nil
-	},
 	"shift": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
 		if len(args) > 0 {
 			return nil, errors.New("shift() takes keyword arguments only, like shift(days=-1)")
@@ -1231,23 +1216,53 @@ var dtMethods = map[string]methodFn{
 		}
 		return float64(self.(*DateTime).t.UnixMicro()) / 1e6, nil
 	},
-	"weekday": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		return int64(isoWeekday(self.(*DateTime).t) - 1), noArgs("weekday", args, kw)
-	},
-	"isoweekday": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		return int64(isoWeekday(self.(*DateTime).t)), noArgs("isoweekday", args, kw)
-	},
-	"isocalendar": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		t := self.(*DateTime).t
-		y, w := t.ISOWeek()
-		return tuple{int64(y), int64(w), int64(isoWeekday(t))}, noArgs("isocalendar", args, kw)
-	},
 	"clone": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
 		return &DateTime{t: self.(*DateTime).t}, noArgs("clone", args, kw)
 	},
 	"for_json": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
 		return self.(*DateTime).isoformat("T"), noArgs("for_json", args, kw)
 	},
+}
+
+// The methods a DateTime and a Date share: they only read the calendar day (and time).
+func init() {
+	for name, fn := range calendarMethods(func(self any) time.Time { return self.(*DateTime).t }) {
+		dtMethods[name] = fn
+	}
+	for name, fn := range calendarMethods(func(self any) time.Time { return self.(*Date).t }) {
+		dateMethods[name] = fn
+	}
+}
+
+func calendarMethods(at func(self any) time.Time) map[string]methodFn {
+	return map[string]methodFn{
+		"strftime": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
+			a, err := bind("strftime", args, kw, param{"fmt", required})
+			if err != nil {
+				return nil, err
+			}
+			f, err := argString("strftime", "fmt", a[0])
+			if err != nil {
+				return nil, err
+			}
+			items, err := tokenizeStrftime(f)
+			if err != nil {
+				return nil, err
+			}
+			return formatItems(at(self), items), nil
+		},
+		"weekday": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
+			return int64(isoWeekday(at(self)) - 1), noArgs("weekday", args, kw)
+		},
+		"isoweekday": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
+			return int64(isoWeekday(at(self))), noArgs("isoweekday", args, kw)
+		},
+		"isocalendar": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
+			t := at(self)
+			y, w := t.ISOWeek()
+			return tuple{int64(y), int64(w), int64(isoWeekday(t))}, noArgs("isocalendar", args, kw)
+		},
+	}
 }
 
 func dtTo(name string) methodFn {
@@ -1278,32 +1293,6 @@ var dateMethods = map[string]methodFn{
 			return nil, err
 		}
 		return formatItems(self.(*Date).t, tokenizeArrow(f)), nil
-	},
-	"strftime": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		a, err := bind("strftime", args, kw, param{"fmt", required})
-		if err != nil {
-			return nil, err
-		}
-		f, err := argString("strftime", "fmt", a[0])
-		if err != nil {
-			return nil, err
-		}
-		items, err := tokenizeStrftime(f)
-		if err != nil {
-			return nil, err
-		}
-		return formatItems(self.(*Date).t, items), nil
-	},
-	"weekday": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		return int64(isoWeekday(self.(*Date).t) - 1), noArgs("weekday", args, kw)
-	},
-	"isoweekday": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		return int64(isoWeekday(self.(*Date).t)), noArgs("isoweekday", args, kw)
-	},
-	"isocalendar": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
-		t := self.(*Date).t
-		y, w := t.ISOWeek()
-		return tuple{int64(y), int64(w), int64(isoWeekday(t))}, noArgs("isocalendar", args, kw)
 	},
 	"replace": func(r *renderer, self any, args []any, kw map[string]any) (any, error) {
 		if len(args) > 0 {
