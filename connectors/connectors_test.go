@@ -170,3 +170,14 @@ func TestFileConnectionSQL(t *testing.T) {
 	_, err = New(ctx, Definition{Stage: "s", Kind: "Parquett"}, env)
 	require.ErrorContains(t, err, "did you mean 'Parquet'")
 }
+
+func TestLookupCustomSuggestions(t *testing.T) {
+	RegisterCustom("ankaflow.lookuptest", "Warehouse", Spec{Ops: OpTap}, func(p map[string]any) Connection { return &FileConnection{} })
+	_, err := LookupCustom("ankaflow.lookuptest", "Warehose")
+	require.ErrorContains(t, err, `module "ankaflow.lookuptest" has no connection class "Warehose" (did you mean 'Warehouse'?); its classes: 'Warehouse'`)
+	_, err = LookupCustom("ankaflow.lookuptst", "Warehouse")
+	require.ErrorContains(t, err, `no custom connection module "ankaflow.lookuptst" is compiled into this binary (did you mean 'ankaflow.lookuptest'?)`)
+	k, err := LookupCustom("ankaflow.lookuptest", "Warehouse")
+	require.NoError(t, err)
+	require.Equal(t, "ankaflow.lookuptest.Warehouse", k.Label())
+}
