@@ -38,7 +38,6 @@ type Base struct {
 	query     string
 	env       *Env
 	origin    string
-	mu        sync.Mutex
 	session   *engine.Session
 	sessionMu sync.Mutex
 }

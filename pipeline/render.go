@@ -185,7 +185,7 @@ func (r *Runner) renderConnection(st *Stage, rs *renderedStage) (*connectors.Def
 		}
 	}
 	if c.HasConfig {
-		v, err := r.renderValue(st, "connection.config", c.At("config"), anyMap(c.Config), rs)
+		v, err := r.renderValue(st, "connection.config", c.At("config"), c.Config, rs)
 		if err != nil {
 			return nil, err
 		}

@@ -95,7 +95,7 @@ type Runner struct {
 	log      *slog.Logger
 	level    *slog.LevelVar
 	results  []StageResult
-	conns    []connectors.Connection
+	conns    map[connectors.Connection]bool // built but not (yet) owned by the session catalog
 }
 
 func newRunner(ctx context.Context, opts Options, planOnly bool) (*Runner, error) {
@@ -111,7 +111,7 @@ func newRunner(ctx context.Context, opts Options, planOnly bool) (*Runner, error
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	r := &Runner{opts: opts, planOnly: planOnly, vars: opts.Variables, ctxMap: opts.Context, out: opts.Stdout, level: new(slog.LevelVar)}
+	r := &Runner{opts: opts, planOnly: planOnly, vars: opts.Variables, ctxMap: opts.Context, out: opts.Stdout, level: new(slog.LevelVar), conns: map[connectors.Connection]bool{}}
 	r.log = opts.Logger
 	if r.log == nil {
 		r.log = slog.New(&humanHandler{w: opts.Stderr, level: r.level})
@@ -143,9 +143,9 @@ func (r *Runner) scope() *template.Scope {
 	return &template.Scope{Context: r.ctxMap, Variables: r.vars}
 }
 
-// track remembers a connection so it is closed when the run ends (the session catalog holds
-// the registered ones; closing twice is harmless).
-func (r *Runner) track(c connectors.Connection) { r.conns = append(r.conns, c) }
+// track remembers a connection the run built, to close it at the end unless the session
+// catalog has taken it over.
+func (r *Runner) track(c connectors.Connection) { r.conns[c] = true }
 
 // Run validates and runs a pipeline.
 func Run(ctx context.Context, p *Pipeline, opts Options) (*Result, error) {
@@ -191,10 +191,8 @@ func Plan(ctx context.Context, p *Pipeline, opts Options, w io.Writer) error {
 
 func (r *Runner) runPipeline(ctx context.Context, p *Pipeline, res *Result) error {
 	defer func() {
-		for _, c := range r.conns {
-			if !r.registered(c) {
-				connectors.Close(c)
-			}
+		for c := range r.conns {
+			connectors.Close(c)
 		}
 	}()
 	if err := r.installMacros(ctx, p); err != nil {
@@ -209,12 +207,6 @@ func (r *Runner) runPipeline(ctx context.Context, p *Pipeline, res *Result) erro
 		return r.output(ctx, last)
 	}
 	return nil
-}
-
-// registered reports whether the session catalog owns (and will close) a connection.
-func (r *Runner) registered(c connectors.Connection) bool {
-	e, ok := r.opts.DB.Catalog().Lookup(r.session.ID(), connectors.BaseOf(c).Name())
-	return ok && e.Conn == c
 }
 
 // runStages runs a list of stages in order and returns the final previous stage.
@@ -368,7 +360,10 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 				}
 			}
 		case StepRegister:
+			// From here the session's catalog owns the connection (it closes it when it is
+			// replaced, e.g. by the next loop iteration's, or when the session ends).
 			r.opts.DB.Catalog().Put(r.session.ID(), connectors.CatalogEntry(s.Conn))
+			delete(r.conns, s.Conn)
 		case StepMkdir:
 			made, err := mkdirAll(s.Path)
 			created = append(created, made...)

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -195,9 +194,5 @@ func stageRows(stages []StageResult) array.RecordReader {
 func oneBatch(b *array.RecordBuilder) (array.RecordReader, error) {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	r, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
-	if err != nil {
-		return nil, errors.Join(err)
-	}
-	return r, nil
+	return array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pipeline/template"
 )
 
 // ValidateOptions tune checks that depend on the environment of the run.
@@ -25,8 +25,7 @@ type ValidateOptions struct {
 func hasTemplate(v any) bool {
 	switch x := v.(type) {
 	case string:
-		return strings.Contains(x, "<<") || strings.Contains(x, "<%") || strings.Contains(x, "<#") ||
-			strings.HasPrefix(x, "@json") || strings.HasPrefix(x, "JSON>")
+		return template.HasTemplate(x)
 	case []any:
 		for _, e := range x {
 			if hasTemplate(e) {
@@ -55,6 +54,9 @@ var kindNames = []string{"tap", "source", "transform", "sink", "sql", "internal"
 func Validate(ctx context.Context, p *Pipeline, opts ValidateOptions) Problems {
 	v := &validator{ctx: ctx, p: p, opts: opts, names: map[string]*Stage{}}
 	v.checkStages(p.Stages, 0)
+	Walk(p.Stages, func(s *Stage, _ int) {
+		v.mayCreateTables = v.mayCreateTables || s.Kind == KindInternal || s.Kind == KindSQL
+	})
 	v.checkFlow(p.Stages, nil, false)
 	v.probs.Sort()
 	return v.probs
@@ -68,6 +70,9 @@ type validator struct {
 	names map[string]*Stage
 	// order lists stages in execution order, for "defined later" messages.
 	order []*Stage
+	// mayCreateTables: internal or sql stages can create tables no stage is named after, so
+	// a query reading an unknown table is not necessarily wrong.
+	mayCreateTables bool
 }
 
 func (v *validator) checkStages(stages []*Stage, depth int) {
@@ -263,34 +268,26 @@ func (v *validator) checkConnection(s *Stage) {
 		v.probs.add(at, s.Name, fmt.Sprintf("%s: %s", k.Label(), e.Error()))
 	}
 	if c.HasConfig {
-		if _, err := decodeConfig(c.Config); err != nil && !hasTemplate(anyMap(c.Config)) {
+		if _, err := decodeConfig(c.Config); err != nil && !hasTemplate(c.Config) {
 			v.probs.add(c.At("config"), s.Name, err.Error())
 		}
 	}
 }
 
-func anyMap(m map[string]any) any { return m }
-
 // checkFlow follows the run order to check previous-stage rules and table references.
 // known holds the stage names that exist (as tables or views) when a stage runs.
-func (v *validator) checkFlow(stages []*Stage, known map[string]bool, nested bool) (map[string]bool, bool) {
+func (v *validator) checkFlow(stages []*Stage, known map[string]bool, nested bool) map[string]bool {
 	if known == nil {
 		known = map[string]bool{}
 	}
 	prevKnown := !nested // false when a skip_if may have skipped the stage that set prev
 	prev := ""
-	hasInternal := false
-	Walk(v.p.Stages, func(s *Stage, _ int) {
-		if s.Kind == KindInternal || s.Kind == KindSQL {
-			hasInternal = true
-		}
-	})
 	for _, s := range stages {
 		switch s.Kind {
 		case KindHeader, "":
 			continue
 		}
-		skippable := s.SkipIf != nil && s.SkipIf != false && s.SkipIf != 0
+		skippable := s.SkipIf != nil && template.Truthy(s.SkipIf)
 		query := ""
 		if s.Query != nil {
 			query = *s.Query
@@ -301,7 +298,7 @@ func (v *validator) checkFlow(stages []*Stage, known map[string]bool, nested boo
 				v.probs.add(s.Pos, s.Name, fmt.Sprintf("sink '%s' has nothing to write: no stage before it produces data; add a query or put a tap/transform before it", s.Name))
 			}
 		}
-		if query != "" && !hasTemplate(query) && (s.Kind == KindTransform || s.Kind == KindSink || s.Kind == KindInternal) && !hasInternal && !v.opts.PersistentDB {
+		if query != "" && !hasTemplate(query) && (s.Kind == KindTransform || s.Kind == KindSink || s.Kind == KindInternal) && !v.mayCreateTables && !v.opts.PersistentDB {
 			v.checkReferences(s, query, known)
 		}
 		switch s.Kind {
@@ -316,13 +313,13 @@ func (v *validator) checkFlow(stages []*Stage, known map[string]bool, nested boo
 				known[s.Name] = true
 			}
 		case KindPipeline:
-			inner, _ := v.checkFlow(s.Stages, copySet(known), true)
+			inner := v.checkFlow(s.Stages, copySet(known), true)
 			for n := range inner {
 				known[n] = true
 			}
 		}
 	}
-	return known, prevKnown
+	return known
 }
 
 func copySet(m map[string]bool) map[string]bool {
@@ -388,5 +385,3 @@ func tableNames(ctx context.Context, s *engine.Session, query string) ([]string,
 	rows.Close()
 	return refsFromAST(js)
 }
-
-var _ = sort.Strings

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -226,7 +224,3 @@ func copyDir(src, dst string) error {
 		return os.WriteFile(target, b, 0o644)
 	})
 }
-
-var _ = fmt.Sprint
-var _ = regexp.MustCompile
-var _ = sort.Strings

@@ -3,6 +3,7 @@ package testconn
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -25,6 +26,10 @@ type StoreParams struct {
 	Expect   string `param:"expect_password,secret"`
 }
 
+// StoreInits and StoreCloses count Init and Close calls of every Store, so tests can check
+// that each connection is closed exactly once.
+var StoreInits, StoreCloses atomic.Int64
+
 // Store keeps data in its own DuckDB database file, as a warehouse would: tap reads the table
 // (or runs the stage's query there), sink replaces the table in one transaction, sql runs
 // statements there, show_schema describes the table.
@@ -37,6 +42,7 @@ type Store struct {
 
 // Init opens the store's database.
 func (c *Store) Init(ctx context.Context) error {
+	StoreInits.Add(1)
 	if c.p.Expect != "" && c.p.Password != c.p.Expect {
 		return fmt.Errorf("authentication failed for store %s", c.p.Path)
 	}
@@ -55,6 +61,7 @@ func (c *Store) Init(ctx context.Context) error {
 
 // Close closes the store.
 func (c *Store) Close() error {
+	StoreCloses.Add(1)
 	if c.s != nil {
 		c.s.Close()
 		c.db.Close()
