@@ -4,7 +4,9 @@ BIN     := bin/ankaflow
 PKGS    := ./...
 # The first build links DuckDB's static library (about a minute); later builds are cached.
 
-.PHONY: build run test bench vet fmt clean
+NODE_CLIENT := pgwire/testdata/clients/node
+
+.PHONY: build run test bench vet fmt clean clients
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ankaflow
@@ -13,14 +15,20 @@ build:
 run: build
 	./$(BIN) run DEMO
 
-## test: every test (real PostgreSQL, MariaDB and psql where installed; required when CI=true)
-test:
+## test: every test (real PostgreSQL, MariaDB and clients where installed; required when CI=true)
+test: clients
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 
 ## bench: benchmarks, each printed as a ratio against its reference measured in the same run
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m $(PKGS) | tee bench.out | $(GO) run ./cmd/benchreport
+
+## clients: node-postgres for the wire-server client tests, pinned by its package-lock.json
+## (psycopg2, pgjdbc and psql come from Debian packages; see .ci/run)
+clients:
+	@if [ ! -d $(NODE_CLIENT)/node_modules/pg ] && command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund --loglevel=error; fi
 
 vet:
 	$(GO) vet $(PKGS)

@@ -21,6 +21,9 @@ type portal struct {
 	stmt    *stmt
 	args    []any   // decoded parameters
 	formats []int16 // result format per column
+	// Bind's result format codes, kept for a statement described only once it runs
+	// (stmt.unresolved)
+	resultFormats []int16
 
 	started bool
 	done    bool
@@ -30,6 +33,7 @@ type portal struct {
 	pending []arrow.RecordBatch // remaining batches after materialize
 	cur     arrow.RecordBatch   // batch being sent (retained)
 	pos     int                 // next row of cur
+	cols    []resultCol         // the result columns once started; nil for a command
 	enc     *rowEncoder
 	count   int64
 	tag     string
@@ -149,46 +153,24 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 		return c.runTxn(p)
 	}
 
-	if !p.started {
-		c.statements++
-		if err := c.quiesce(p); err != nil {
-			return err
-		}
-		if err := bindArgs(st.duck, p.args); err != nil {
-			return err
-		}
-		p.ctx, p.cancel = context.WithCancelCause(c.ctx)
+	stop, err := c.armPortal(p)
+	if err != nil {
+		return err
 	}
-	c.setRunning(p.cancel)
-	defer c.setRunning(nil)
-	if c.stmtTimeout > 0 {
-		t := time.AfterFunc(c.stmtTimeout, func() { p.cancel(errStatementTimeout) })
-		defer t.Stop()
-	}
+	defer stop()
 	if !p.started {
-		p.started = true
-		rows, err := st.duck.Query(p.ctx)
-		if err != nil {
-			return c.causeOr(p, err)
-		}
-		p.rows = rows
-		if st.cols == nil {
-			return c.finishCommand(p)
-		}
-		cols := st.cols
-		if simple {
-			// No Describe came first: describe the result as DuckDB produced it.
-			cols = make([]resultCol, len(rows.Columns()))
-			for i, col := range rows.Columns() {
-				cols[i] = resultCol{name: col.Name, typ: pgTypeFor(col.Type)}
-			}
-			c.send(rowDescription(cols, p.formats))
-		}
-		enc, err := c.encoderFor(cols, rows, p.formats)
-		if err != nil {
+		// No Describe came first in the simple protocol: describe the result as DuckDB
+		// produced it. So too for an unresolved statement executed without a Describe of the
+		// portal (pgjdbc binds its named statements from the 6th execution on without one).
+		if err := c.startPortal(p, simple || st.unresolved); err != nil {
 			return err
 		}
-		p.enc = enc
+		if simple && p.cols != nil {
+			c.send(rowDescription(p.cols, p.formats))
+		}
+	}
+	if p.cols == nil {
+		return c.finishCommand(p)
 	}
 	var sent int64
 	for {
@@ -229,6 +211,103 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 	}
 	p.tag = commandTag(st, p.count, true)
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
+	return nil
+}
+
+// armPortal gets a DuckDB portal ready to run: the first time, it binds the parameters (after
+// reading any other suspended portal into memory) and creates the context that CancelRequest and
+// statement_timeout cancel; every time, it makes the portal the session's running statement.
+// The caller defers the returned function.
+func (c *conn) armPortal(p *portal) (func(), error) {
+	if p.ctx == nil {
+		c.statements++
+		if err := c.quiesce(p); err != nil {
+			return nil, err
+		}
+		if err := bindArgs(p.stmt.duck, p.args); err != nil {
+			return nil, err
+		}
+		p.ctx, p.cancel = context.WithCancelCause(c.ctx)
+	}
+	c.setRunning(p.cancel)
+	var t *time.Timer
+	if c.stmtTimeout > 0 {
+		t = time.AfterFunc(c.stmtTimeout, func() { p.cancel(errStatementTimeout) })
+	}
+	return func() {
+		if t != nil {
+			t.Stop()
+		}
+		c.setRunning(nil)
+	}, nil
+}
+
+// startPortal starts an armed portal's DuckDB statement and sets up its row encoder. With
+// fromResult the columns are described from DuckDB's result instead of the prepared statement:
+// in the simple protocol, and for a portal (described or executed) whose statement DuckDB could
+// only describe once its parameters were bound (stmt.unresolved).
+func (c *conn) startPortal(p *portal, fromResult bool) error {
+	st := p.stmt
+	p.started = true
+	rows, err := st.duck.Query(p.ctx)
+	if err != nil {
+		return c.causeOr(p, err)
+	}
+	p.rows = rows
+	p.cols = st.cols
+	if fromResult && p.cols != nil {
+		actual := rows.Columns()
+		p.cols = make([]resultCol, len(actual))
+		for i, col := range actual {
+			p.cols[i] = resultCol{name: col.Name, typ: pgTypeFor(col.Type)}
+		}
+		if st.unresolved {
+			if !returnsRows(st.stype, actual) {
+				p.cols = nil
+			}
+			if n := len(p.resultFormats); n > 1 && n != len(p.cols) {
+				return newError(codeProtocolViolation, "bind message has %d result formats but query has %d columns", n, len(p.cols))
+			}
+			p.formats = expandFormats(p.resultFormats, len(p.cols))
+		}
+	}
+	if p.cols == nil {
+		return nil
+	}
+	enc, err := c.encoderFor(p.cols, rows, p.formats)
+	if err != nil {
+		return err
+	}
+	p.enc = enc
+	return nil
+}
+
+// describePortal answers Describe for a portal.
+func (c *conn) describePortal(p *portal) error {
+	st := p.stmt
+	if st.unresolved && !p.started {
+		// DuckDB tells the result columns only once the parameters are bound (PostgreSQL
+		// plans a portal at Bind): start the statement now; Execute streams its rows.
+		c.srv.log.Debug("pgwire: statement", "pid", c.pid, "portal", p.name, "sql", st.text, "txn", string(c.txn))
+		stop, err := c.armPortal(p)
+		if err != nil {
+			return err
+		}
+		err = c.startPortal(p, true)
+		stop()
+		if err != nil {
+			return err
+		}
+	}
+	cols := st.cols
+	if p.started {
+		cols = p.cols
+	}
+	if cols == nil {
+		c.send(&pgproto3.NoData{})
+	} else {
+		c.send(rowDescription(cols, p.formats))
+	}
 	return nil
 }
 

@@ -118,7 +118,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	}
 	ncols := len(st.cols)
 	rf := m.ResultFormatCodes
-	if len(rf) != 0 && len(rf) != 1 && len(rf) != ncols {
+	if len(rf) != 0 && len(rf) != 1 && len(rf) != ncols && !st.unresolved {
 		return newError(codeProtocolViolation, "bind message has %d result formats but query has %d columns", len(rf), ncols)
 	}
 	for _, f := range rf {
@@ -140,6 +140,9 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		stmt:    st,
 		args:    args,
 		formats: expandFormats(rf, ncols),
+	}
+	if st.unresolved {
+		c.portals[m.DestinationPortal].resultFormats = append([]int16(nil), rf...)
 	}
 	c.send(&pgproto3.BindComplete{})
 	return nil
@@ -163,10 +166,11 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		if p == nil {
 			return newError(codeInvalidCursorName, "portal %q does not exist", m.Name)
 		}
-		if p.stmt.cols == nil {
-			c.send(&pgproto3.NoData{})
-		} else {
-			c.send(rowDescription(p.stmt.cols, p.formats))
+		if err := c.describePortal(p); err != nil {
+			// A portal that failed to start cannot be executed.
+			p.close()
+			delete(c.portals, m.Name)
+			return err
 		}
 	default:
 		return newError(codeProtocolViolation, "invalid DESCRIBE message subtype %d", m.ObjectType)

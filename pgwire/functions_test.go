@@ -51,4 +51,29 @@ func TestConnectionFunctionsOverTheWire(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
+
+	// With the connection name as a parameter DuckDB can describe the result only once the
+	// parameter is bound. Parse, Bind, Describe portal, Execute (node-postgres, pgx's exec mode)
+	// then works: the Describe starts the statement.
+	conn := ts.connect(t, pgx.QueryExecModeExec)
+	rows, err := conn.Query(ctx, "SELECT * FROM show_schema($1)", "Orders")
+	require.NoError(t, err)
+	maps, err := pgx.CollectRows(rows, pgx.RowToMap)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"column_name": "amount", "column_type": "DOUBLE", "nullable": true}, maps[2])
+	rows, err = conn.Query(ctx, "SELECT amount FROM tap($1) ORDER BY id", "Orders")
+	require.NoError(t, err)
+	amounts, err := pgx.CollectRows(rows, pgx.RowTo[float64])
+	require.NoError(t, err)
+	require.Equal(t, []float64{12.5, 7.25, 100}, amounts)
+	_, err = conn.Exec(ctx, "CREATE TABLE copied AS SELECT * FROM tap('Orders') LIMIT 0")
+	require.NoError(t, err)
+	tag, err := conn.Exec(ctx, "INSERT INTO copied SELECT * FROM tap($1)", "Orders")
+	require.NoError(t, err)
+	require.Equal(t, "INSERT 0 3", tag.String())
+	_, err = conn.Exec(ctx, "SELECT * FROM tap($1)", "Nope")
+	require.ErrorContains(t, err, "Nope")
+	var n int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM copied").Scan(&n))
+	require.Equal(t, 3, n)
 }

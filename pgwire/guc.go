@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -53,10 +54,11 @@ func init() {
 		}
 	}
 	duration := func(v string) (string, *pgError) {
-		if _, err := parseDurationMS(v); err != nil {
+		d, err := parseDurationMS(v)
+		if err != nil {
 			return "", newError(codeInvalidParameterValue, "invalid value for a time parameter: %q", v)
 		}
-		return strings.TrimSpace(v), nil
+		return formatDurationMS(d), nil
 	}
 	for _, g := range []*gucDef{
 		{name: "application_name", report: true},
@@ -178,6 +180,24 @@ func parseDurationMS(v string) (time.Duration, error) {
 		return 0, strconv.ErrSyntax
 	}
 	return time.Duration(n * float64(unit)), nil
+}
+
+// formatDurationMS shows a time parameter as PostgreSQL does: whole milliseconds in the largest
+// unit that divides them (5000 → 5s, 90000 → 90s, 1500 → 1500ms), 0 without a unit.
+func formatDurationMS(d time.Duration) string {
+	ms := int64(math.RoundToEven(float64(d) / float64(time.Millisecond))) // rint, as PostgreSQL
+	if ms <= 0 {
+		return strconv.FormatInt(ms, 10)
+	}
+	for _, u := range []struct {
+		ms   int64
+		name string
+	}{{86400000, "d"}, {3600000, "h"}, {60000, "min"}, {1000, "s"}} {
+		if ms%u.ms == 0 {
+			return strconv.FormatInt(ms/u.ms, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(ms, 10) + "ms"
 }
 
 // gucCmd is a SET/RESET/SHOW statement the server recognised.

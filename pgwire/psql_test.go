@@ -80,7 +80,7 @@ ROLLBACK;
 	r = ts.psql(t, []string{"PGOPTIONS=-c statement_timeout=5000", "PGTZ=Asia/Tokyo", "PGAPPNAME=myapp", "PGDATESTYLE=ISO"},
 		"-At", "-c", "SHOW statement_timeout", "-c", "SHOW timezone", "-c", "SHOW application_name", "-c", "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00'")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Equal(t, "5000\nAsia/Tokyo\nmyapp\n2024-01-01 09:00:00+09\n", r.stdout)
+	require.Equal(t, "5s\nAsia/Tokyo\nmyapp\n2024-01-01 09:00:00+09\n", r.stdout)
 }
 
 func TestPsqlPasswordAuth(t *testing.T) {

@@ -46,6 +46,10 @@ type stmt struct {
 	paramOIDs  []uint32          // as announced in ParameterDescription (declared ones win)
 	paramTypes []engine.TypeInfo // DuckDB's inferred types
 	cols       []resultCol       // result columns; nil when the statement returns no rows
+	// DuckDB describes the result only once the parameters are bound (a table function with
+	// a parameter argument, tap($1)): cols is its placeholder, and Describe of a portal starts
+	// the statement to describe it
+	unresolved bool
 }
 
 type resultCol struct {
@@ -207,6 +211,8 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		}
 	}
 	cols := p.Columns()
+	// DuckDB's placeholder for a result it cannot describe before the parameters are bound.
+	st.unresolved = n > 0 && len(cols) == 1 && cols[0].Name == "unknown" && cols[0].Type.ID == bindings.TypeInvalid
 	if returnsRows(st.stype, cols) {
 		st.cols = make([]resultCol, len(cols))
 		for i, col := range cols {

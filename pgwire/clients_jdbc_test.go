@@ -1,0 +1,25 @@
+package pgwire
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
+)
+
+// jdbcJar is Debian's pgjdbc (libpostgresql-jdbc-java, 42.5.5 on Debian 12).
+const jdbcJar = "/usr/share/java/postgresql.jar"
+
+func TestJDBCClient(t *testing.T) {
+	java := needProgram(t, "java (JDK 17, Debian default-jdk-headless)", "java")
+	if _, err := os.Stat(jdbcJar); err != nil {
+		testenv.Missing(t, jdbcJar+" not found: pgjdbc comes with the Debian package libpostgresql-jdbc-java")
+	}
+	dir, err := filepath.Abs("testdata/clients/jdbc")
+	require.NoError(t, err)
+	// Java 17's single-source launcher compiles and runs Client.java in one step.
+	testClient(t, dir, java, "-cp", jdbcJar, "Client.java")
+}
