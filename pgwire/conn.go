@@ -77,6 +77,9 @@ type frontendMsg struct {
 	msg  pgproto3.FrontendMessage
 	err  error
 	size int64 // bytes held against the connection's read budget
+	// next is the type byte of the message after this one when the client had already sent it
+	// (it was in the read buffer), else 0. An Execute with next == 'S' ends its batch.
+	next byte
 }
 
 // byteBudget bounds the bytes of messages read ahead but not yet taken by the connection's
@@ -144,6 +147,12 @@ type conn struct {
 
 	state connState
 	txn   txnStatus
+	// implicit is set while a DuckDB transaction is open for PostgreSQL's implicit transaction
+	// block: the statements of one simple Query or of one extended-protocol batch (up to Sync)
+	// commit or roll back together outside BEGIN … COMMIT. c.txn stays txnIdle meanwhile.
+	implicit bool
+	// next is frontendMsg.next of the message being handled.
+	next byte
 	// serving is set once startup completed (read by the server's goroutines).
 	serving atomic.Bool
 
@@ -307,8 +316,14 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
+		m := frontendMsg{msg: msg, size: size}
+		if c.rd.Buffered() > 0 {
+			if b, err := c.rd.Peek(1); err == nil {
+				m.next = b[0]
+			}
+		}
 		select {
-		case c.in <- frontendMsg{msg: msg, size: size}:
+		case c.in <- m:
 		case <-c.done:
 			return
 		}
@@ -481,6 +496,7 @@ func (c *conn) loop() {
 			}
 			return
 		}
+		c.next = m.next
 		if !c.dispatch(m.msg) {
 			return
 		}
@@ -569,7 +585,19 @@ func (c *conn) reportError(err error) bool {
 	if c.txn == txnBlock {
 		c.txn = txnFailed
 	}
+	c.abortImplicit()
 	return true
+}
+
+// abortImplicit rolls back the implicit transaction block after an error: nothing of the Query
+// or batch stays.
+func (c *conn) abortImplicit() {
+	if c.implicit {
+		c.closePortals(nil)
+		if err := c.endImplicit(false); err != nil {
+			c.srv.log.Warn("pgwire: rollback of the implicit transaction failed", "pid", c.pid, "error", err)
+		}
+	}
 }
 
 // toPGError converts an engine error, honouring why a statement was cancelled.
@@ -592,8 +620,45 @@ func (c *conn) sync() {
 	if c.txn == txnIdle {
 		// End of the implicit transaction: portals do not outlive it.
 		c.closePortals(nil)
+		if err := c.endImplicit(true); err != nil {
+			c.reportError(err)
+		}
 	}
 	c.sendReady()
+}
+
+// beginImplicit opens the implicit transaction block when more statements of the same simple
+// Query or extended-protocol batch follow (more): they then commit or fail together, as in
+// PostgreSQL. A statement that ends its Query or batch is a block of its own, which DuckDB's
+// autocommit already is, so the common single-statement round trip runs no extra statements.
+// The DuckDB connection must be free (quiesced).
+func (c *conn) beginImplicit(more bool) error {
+	if !more || c.txn != txnIdle || c.implicit {
+		return nil
+	}
+	if _, err := c.sess.Exec(c.ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	c.implicit = true
+	return nil
+}
+
+// endImplicit commits or rolls back the implicit transaction block, if one is open. Portals
+// must be closed first (they do not outlive their transaction).
+func (c *conn) endImplicit(commit bool) error {
+	if !c.implicit {
+		return nil
+	}
+	c.implicit = false
+	if !commit {
+		_, err := c.sess.Exec(context.WithoutCancel(c.ctx), "ROLLBACK")
+		return err
+	}
+	if _, err := c.sess.Exec(c.ctx, "COMMIT"); err != nil {
+		c.sess.Exec(context.WithoutCancel(c.ctx), "ROLLBACK") // make sure DuckDB is out of the transaction
+		return err
+	}
+	return nil
 }
 
 // closePortals closes the portals at the end of a transaction (cursors WITH HOLD stay).

@@ -153,7 +153,7 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 		return c.runTxn(p)
 	}
 
-	stop, err := c.armPortal(p)
+	stop, err := c.armPortal(p, !simple && c.next != 'S')
 	if err != nil {
 		return err
 	}
@@ -215,13 +215,17 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 }
 
 // armPortal gets a DuckDB portal ready to run: the first time, it binds the parameters (after
-// reading any other suspended portal into memory) and creates the context that CancelRequest and
-// statement_timeout cancel; every time, it makes the portal the session's running statement.
-// The caller defers the returned function.
-func (c *conn) armPortal(p *portal) (func(), error) {
+// reading any other suspended portal into memory and, when more of an extended-protocol batch
+// follows, opening the implicit transaction block) and creates the context that CancelRequest
+// and statement_timeout cancel; every time, it makes the portal the session's running
+// statement. The caller defers the returned function.
+func (c *conn) armPortal(p *portal, moreInBatch bool) (func(), error) {
 	if p.ctx == nil {
 		c.statements++
 		if err := c.quiesce(p); err != nil {
+			return nil, err
+		}
+		if err := c.beginImplicit(moreInBatch); err != nil {
 			return nil, err
 		}
 		if err := bindArgs(p.stmt.duck, p.args); err != nil {
@@ -289,7 +293,7 @@ func (c *conn) describePortal(p *portal) error {
 		// DuckDB tells the result columns only once the parameters are bound (PostgreSQL
 		// plans a portal at Bind): start the statement now; Execute streams its rows.
 		c.srv.log.Debug("pgwire: statement", "pid", c.pid, "portal", p.name, "sql", st.text, "txn", string(c.txn))
-		stop, err := c.armPortal(p)
+		stop, err := c.armPortal(p, true) // Execute follows
 		if err != nil {
 			return err
 		}
@@ -481,9 +485,14 @@ func (c *conn) runTxn(p *portal) error {
 	case txnOpBegin:
 		switch c.txn {
 		case txnIdle:
-			if err := exec("BEGIN TRANSACTION"); err != nil {
-				return err
+			// Inside an implicit block, BEGIN makes it explicit: the statements before it in
+			// the Query or batch become part of the transaction, as in PostgreSQL.
+			if !c.implicit {
+				if err := exec("BEGIN TRANSACTION"); err != nil {
+					return err
+				}
 			}
+			c.implicit = false
 			c.txn = txnBlock
 		case txnBlock:
 			c.sendNotice(&pgError{Severity: "WARNING", Code: codeActiveSQLTransaction, Message: "there is already a transaction in progress"})
@@ -497,7 +506,17 @@ func (c *conn) runTxn(p *portal) error {
 		}
 		switch c.txn {
 		case txnIdle:
+			// Also inside an implicit block, which COMMIT / ROLLBACK end as PostgreSQL does.
 			c.sendNotice(&pgError{Severity: "WARNING", Code: codeNoActiveSQLTransaction, Message: "there is no transaction in progress"})
+			if c.implicit {
+				if err := c.quiesce(p); err != nil {
+					return err
+				}
+				c.closePortals(p)
+				if err := c.endImplicit(st.txn == txnOpCommit); err != nil {
+					return err
+				}
+			}
 		default:
 			sql := "COMMIT"
 			if tag == "ROLLBACK" {

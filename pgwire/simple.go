@@ -13,8 +13,9 @@ type simpleUnit struct {
 }
 
 // simpleQuery runs a Query message: one or more statements, each with its own results and
-// CommandComplete; the first error stops the rest. Outside an explicit transaction block every
-// statement commits on its own.
+// CommandComplete; the first error stops the rest. Outside an explicit transaction block the
+// statements form an implicit one: they commit together at the end, and an error rolls back the
+// ones before it (unless a COMMIT among them ended the block earlier).
 func (c *conn) simpleQuery(q string) {
 	// A simple Query destroys the unnamed statement and portal.
 	c.dropStmt("")
@@ -36,9 +37,14 @@ func (c *conn) simpleQuery(q string) {
 		c.send(&pgproto3.EmptyQueryResponse{})
 		return
 	}
-	for _, u := range units {
+	for i, u := range units {
 		if c.txn == txnFailed && !isTxnExit(u.piece.text) {
 			c.sendError(newError(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block"))
+			return
+		}
+		err := c.beginImplicit(i < len(units)-1)
+		if err != nil {
+			c.reportSimpleError(err, q, u.piece)
 			return
 		}
 		st, err := c.newStmt(c.ctx, u.piece.text, u.prepare, nil)
@@ -61,6 +67,9 @@ func (c *conn) simpleQuery(q string) {
 			return
 		}
 	}
+	if err := c.endImplicit(true); err != nil {
+		c.reportSimpleError(err, q, sqlPiece{})
+	}
 }
 
 // reportSimpleError sends a statement's error; false when the connection must end.
@@ -78,6 +87,7 @@ func (c *conn) reportSimpleError(err error, q string, piece sqlPiece) bool {
 	if c.txn == txnBlock {
 		c.txn = txnFailed
 	}
+	c.abortImplicit()
 	return true
 }
 
