@@ -22,7 +22,7 @@ test: clients
 
 ## bench: benchmarks, each printed as a ratio against its reference measured in the same run
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m $(PKGS) | tee bench.out | $(GO) run ./cmd/benchreport
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m $(PKGS) | tee bench.out | $(GO) run ./cmd/benchreport
 
 ## clients: node-postgres for the wire-server client tests, pinned by its package-lock.json
 ## (psycopg2, pgjdbc and psql come from Debian packages; see .ci/run)

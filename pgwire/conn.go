@@ -627,13 +627,19 @@ func (c *conn) sync() {
 	c.sendReady()
 }
 
-// beginImplicit opens the implicit transaction block when more statements of the same simple
-// Query or extended-protocol batch follow (more): they then commit or fail together, as in
-// PostgreSQL. A statement that ends its Query or batch is a block of its own, which DuckDB's
-// autocommit already is, so the common single-statement round trip runs no extra statements.
+// beginImplicit opens the implicit transaction block before st when more statements of the same
+// simple Query or extended-protocol batch follow (more): from there on they commit or fail
+// together, as in PostgreSQL. Two cases run no extra statements:
+//   - st ends its Query or batch: it is a block of its own, which DuckDB's autocommit already is
+//     (the common single-statement round trip);
+//   - st does not write: statements before the first write have nothing to roll back, and
+//     running them outside a DuckDB transaction keeps PostgreSQL's read-committed view. DuckDB's
+//     transactions are snapshots, so a SELECT inside one would not see what other sessions
+//     commit meanwhile, such as the tables run_pipeline() creates through its own session.
+//
 // The DuckDB connection must be free (quiesced).
-func (c *conn) beginImplicit(more bool) error {
-	if !more || c.txn != txnIdle || c.implicit {
+func (c *conn) beginImplicit(more bool, st *stmt) error {
+	if !more || c.txn != txnIdle || c.implicit || !writesData(st.stype) {
 		return nil
 	}
 	if _, err := c.sess.Exec(c.ctx, "BEGIN TRANSACTION"); err != nil {

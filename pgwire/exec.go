@@ -225,7 +225,7 @@ func (c *conn) armPortal(p *portal, moreInBatch bool) (func(), error) {
 		if err := c.quiesce(p); err != nil {
 			return nil, err
 		}
-		if err := c.beginImplicit(moreInBatch); err != nil {
+		if err := c.beginImplicit(moreInBatch, p.stmt); err != nil {
 			return nil, err
 		}
 		if err := bindArgs(p.stmt.duck, p.args); err != nil {
@@ -536,6 +536,19 @@ func (c *conn) runTxn(p *portal) error {
 	p.tag = tag
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 	return nil
+}
+
+// writesData: statements that change the database (data or catalog) and so must roll back
+// with their implicit block.
+func writesData(t bindings.StatementType) bool {
+	switch t {
+	case bindings.StatementTypeInsert, bindings.StatementTypeUpdate, bindings.StatementTypeDelete,
+		bindings.StatementTypeMergeInto, bindings.StatementTypeCopy, bindings.StatementTypeCopyDatabase,
+		bindings.StatementTypeCreate, bindings.StatementTypeCreateFunc, bindings.StatementTypeDrop,
+		bindings.StatementTypeAlter, bindings.StatementTypeExecute, bindings.StatementTypeMulti:
+		return true
+	}
+	return false
 }
 
 // commandTag is the CommandComplete tag for a statement, from DuckDB's statement type. The

@@ -42,20 +42,17 @@ func (c *conn) simpleQuery(q string) {
 			c.sendError(newError(codeInFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block"))
 			return
 		}
-		err := c.beginImplicit(i < len(units)-1)
-		if err != nil {
-			c.reportSimpleError(err, q, u.piece)
-			return
-		}
 		st, err := c.newStmt(c.ctx, u.piece.text, u.prepare, nil)
 		if err == nil {
-			st.refs++
-			p := &portal{stmt: st}
-			if st.cols != nil {
-				p.formats = make([]int16, len(st.cols))
+			if err = c.beginImplicit(i < len(units)-1, st); err == nil {
+				st.refs++
+				p := &portal{stmt: st}
+				if st.cols != nil {
+					p.formats = make([]int16, len(st.cols))
+				}
+				err = c.runPortal(p, 0, true)
+				p.close()
 			}
-			err = c.runPortal(p, 0, true)
-			p.close()
 			st.release()
 		}
 		if err != nil {

@@ -74,6 +74,24 @@ func TestServeCommand(t *testing.T) {
 	_, err = pgx.Connect(context.Background(), dsn("wrong"))
 	require.ErrorContains(t, err, "28P01")
 
+	// One Query, and one extended-protocol batch, that run a pipeline and then read the table it
+	// made: the reads must see what run_pipeline's own session committed meanwhile.
+	runAndRead := "SELECT rows FROM run_pipeline('" + p + "', variables := {'n': '6'}, context := {'root': '" + root + "'}) WHERE name = 'Back'"
+	// (The first statement reads the database before the pipeline runs.)
+	results, err := conn.PgConn().Exec(context.Background(), `SELECT count(*) FROM shared; `+runAndRead+`; SELECT count(*) FROM "Back"`).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, results, 3)
+	require.Equal(t, string(results[1].Rows[0][0]), string(results[2].Rows[0][0]))
+	require.NotEqual(t, "0", string(results[2].Rows[0][0]))
+	batch := &pgx.Batch{}
+	var made, seen int64
+	batch.Queue("SELECT count(*) FROM shared")
+	batch.Queue(runAndRead).QueryRow(func(row pgx.Row) error { return row.Scan(&made) })
+	batch.Queue(`SELECT count(*) FROM "Back"`).QueryRow(func(row pgx.Row) error { return row.Scan(&seen) })
+	require.NoError(t, conn.SendBatch(context.Background(), batch).Close())
+	require.Equal(t, made, seen)
+	require.NotZero(t, seen)
+
 	cancel()
 	select {
 	case code := <-done:
