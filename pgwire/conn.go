@@ -636,11 +636,12 @@ func (c *conn) sync() {
 //     running them outside a DuckDB transaction keeps PostgreSQL's read-committed view. DuckDB's
 //     transactions are snapshots, so a SELECT inside one would not see what other sessions
 //     commit meanwhile, such as the tables run_pipeline() creates through its own session.
-//
-// The DuckDB connection must be free (quiesced).
 func (c *conn) beginImplicit(more bool, st *stmt) error {
 	if !more || c.txn != txnIdle || c.implicit || !writesData(st.stype) {
 		return nil
+	}
+	if err := c.quiesce(nil); err != nil { // a cursor of the same Query may be mid-result
+		return err
 	}
 	if _, err := c.sess.Exec(c.ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
