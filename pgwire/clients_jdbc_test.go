@@ -2,10 +2,7 @@ package pgwire
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/internal/testenv"
 )
@@ -18,8 +15,6 @@ func TestJDBCClient(t *testing.T) {
 	if _, err := os.Stat(jdbcJar); err != nil {
 		testenv.Missing(t, jdbcJar+" not found: pgjdbc comes with the Debian package libpostgresql-jdbc-java")
 	}
-	dir, err := filepath.Abs("testdata/clients/jdbc")
-	require.NoError(t, err)
 	// Java 17's single-source launcher compiles and runs Client.java in one step.
-	testClient(t, dir, java, "-cp", jdbcJar, "Client.java")
+	testClient(t, clientDir(t, "jdbc"), java, "-cp", jdbcJar, "Client.java")
 }

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
@@ -14,8 +12,7 @@ import (
 // pinned in its package.json) against this server and PostgreSQL; see clients_test.go.
 func TestNodePostgresClient(t *testing.T) {
 	node := needProgram(t, "node (Node.js)", "node")
-	dir, err := filepath.Abs("testdata/clients/node")
-	require.NoError(t, err)
+	dir := clientDir(t, "node")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "pg")); err != nil {
 		testenv.Missing(t, "node-postgres is not installed: run `npm ci --prefix pgwire/testdata/clients/node` (make test does)")
 	}

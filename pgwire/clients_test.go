@@ -121,7 +121,15 @@ func checkClientOutput(t *testing.T, dir string, ours, reference []string) {
 	require.Equal(t, strings.TrimRight(string(expected), "\n"), strings.Join(own, "\n"), "compared with %s", path)
 }
 
-// testClient runs one client script against both servers and compares.
+// clientDir is the absolute path of testdata/clients/<client>.
+func clientDir(t *testing.T, client string) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "clients", client))
+	require.NoError(t, err)
+	return dir
+}
+
+// testClient runs one client script (in dir) against both servers and compares.
 func testClient(t *testing.T, dir string, prog string, args ...string) {
 	t.Helper()
 	targets := clientTargets(t)
@@ -151,7 +159,5 @@ func TestPsycopg2Client(t *testing.T) {
 	if out, err := exec.Command(python, "-c", "import psycopg2").CombinedOutput(); err != nil {
 		testenv.Missing(t, fmt.Sprintf("psycopg2 is not importable by %s (Debian package python3-psycopg2): %s", python, out))
 	}
-	dir, err := filepath.Abs("testdata/clients/psycopg2")
-	require.NoError(t, err)
-	testClient(t, dir, python, "client.py")
+	testClient(t, clientDir(t, "psycopg2"), python, "client.py")
 }
