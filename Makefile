@@ -6,7 +6,7 @@ PKGS    := ./...
 
 NODE_CLIENT := pgwire/testdata/clients/node
 
-.PHONY: build run test bench vet fmt clean clients
+.PHONY: build run test stress bench vet fmt clean clients
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ankaflow
@@ -19,6 +19,13 @@ run: build
 test: clients
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 45m $(PKGS)
+	$(GO) test -race -count=1 -run 'TestInterrupt' ./engine
+
+## stress: the session interrupt/close race under -race, and the packages that once aborted on
+## it, many times over while the other packages test in parallel
+stress:
+	$(GO) test -race -count=3 -run 'TestInterrupt' ./engine
+	$(GO) test -count=20 -timeout 45m ./engine ./cmd/cli ./sqlfuncs
 
 ## bench: benchmarks, each printed as a ratio against its reference measured in the same run
 bench:

@@ -193,8 +193,18 @@ func (s *Session) QueryRowContext(ctx context.Context, query string, args ...any
 	return s.conn.QueryRowContext(ctx, query, args...)
 }
 
-// Interrupt asks DuckDB to stop the statement running on this session.
-func (s *Session) Interrupt() { mapping.Interrupt(s.raw) }
+// Interrupt asks DuckDB to stop the statement running on this session. It is a no-op once
+// Close has begun: duckdb_interrupt on a disconnected connection dereferences freed memory and
+// aborts the whole process. Holding s.mu across the C call makes interrupt and close mutually
+// exclusive, because Close marks the session closed under the same lock before it disconnects.
+func (s *Session) Interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	mapping.Interrupt(s.raw)
+}
 
 // Close drops the session's connections and closes the DuckDB connection.
 func (s *Session) Close() error {
@@ -203,6 +213,8 @@ func (s *Session) Close() error {
 		s.mu.Unlock()
 		return nil
 	}
+	// From here on Interrupt does nothing (see Interrupt); watchers still alive for
+	// statements that outlive the session cannot touch the connection being freed.
 	s.closed = true
 	s.mu.Unlock()
 	s.db.catalog.dropSession(s.id)
