@@ -175,6 +175,10 @@ func (l *loader) stage(n *yaml.Node) *Stage {
 			s.Name = l.str(p.value, "")
 		}
 	}
+	if l.isHeader(ps) {
+		l.header(s, ps)
+		return s
+	}
 	for _, p := range ps {
 		s.pos[p.key] = l.pos(p.value)
 		v := p.value

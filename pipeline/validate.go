@@ -92,7 +92,7 @@ func (v *validator) checkStage(s *Stage, depth int) {
 		s.Kind = k
 	}
 	if s.Kind == KindHeader {
-		v.checkMacros(s)
+		checkHeader(v, s)
 		return
 	}
 	if len(s.Macros) > 0 {
