@@ -8,6 +8,7 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pipeline/template"
 )
 
 // Block is one stage lowered: the SQL it runs and the control steps SQL cannot express. `plan`
@@ -34,6 +35,7 @@ const (
 	StepShow                       // print rows of a table
 	StepShowSchema                 // print the columns of a table or connection
 	StepExplain                    // print DuckDB's plan of a query
+	StepSinkCreate                 // run a sink's CREATE statement, which must create the stage's object
 )
 
 // Step is one action of a block.
@@ -118,8 +120,19 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 	case KindSink:
 		var from string
 		if rs.HasQuery {
-			// Sink with a query: the query's result is the stage's own view, then it is written.
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE VIEW " + name + " AS " + trimStmt(rs.Query)})
+			// Sink with a query: the query's result is the stage's own view, or (AnkaFlow's
+			// form) the query creates that object itself; then it is written.
+			creates, err := false, error(nil)
+			if !r.planOnly || !template.HasTemplate(rs.Query) { // plan: a query known only at run time prints as written
+				if creates, err = sinkQueryCreates(ctx, r.session, rs.Query); err != nil {
+					return nil, err
+				}
+			}
+			if creates {
+				b.Steps = append(b.Steps, Step{Kind: StepSinkCreate, SQL: trimStmt(rs.Query), Target: st.Name})
+			} else {
+				b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE VIEW " + name + " AS " + trimStmt(rs.Query)})
+			}
 			from = "SELECT * FROM " + name
 		} else {
 			if prev == "" {

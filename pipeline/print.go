@@ -40,6 +40,9 @@ func (p *printer) block(b *Block) {
 		switch s.Kind {
 		case StepSQL:
 			p.line("%s;", s.SQL)
+		case StepSinkCreate:
+			p.line("%s;", s.SQL)
+			p.line("-- ankaflow: check that the statement above created %s (else roll it back and fail)", commentName(s.Target))
 		case StepRegister:
 			p.line("-- ankaflow: register connection %s (%s) in this session", commentName(s.Target), s.Path)
 		case StepMkdir:

@@ -359,6 +359,11 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 					}
 				}
 			}
+		case StepSinkCreate:
+			r.log.Debug(s.SQL, "stage", b.Stage.Name)
+			if err := runSinkCreate(ctx, r.session, s.Target, s.SQL); err != nil {
+				return rows, counted, err
+			}
 		case StepRegister:
 			// From here the session's catalog owns the connection (it closes it when it is
 			// replaced, e.g. by the next loop iteration's, or when the session ends).

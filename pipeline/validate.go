@@ -146,6 +146,8 @@ func (v *validator) checkStage(s *Stage, depth int) {
 		if strings.TrimSpace(query) == "" {
 			v.probs.add(s.Pos, s.Name, fmt.Sprintf("%s stage '%s' needs a query", s.Kind, s.Name))
 		}
+	case KindSink:
+		v.checkSinkQuery(s, query)
 	case KindSQL:
 		if strings.TrimSpace(query) == "" {
 			v.probs.add(s.Pos, s.Name, fmt.Sprintf("sql stage '%s' needs a query: the statement to run on the connection's system", s.Name))
