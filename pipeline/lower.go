@@ -36,6 +36,7 @@ const (
 	StepShowSchema                 // print the columns of a table or connection
 	StepExplain                    // print DuckDB's plan of a query
 	StepSinkCreate                 // run a sink's CREATE statement, which must create the stage's object
+	StepAppend                     // create a tap's table, or insert into it when it exists (mode: append)
 )
 
 // Step is one action of a block.
@@ -104,7 +105,11 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			}
 			sel += ")"
 		}
-		b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		if st.Mode == ModeAppend {
+			b.Steps = append(b.Steps, Step{Kind: StepAppend, SQL: sel, Target: st.Name, Count: true})
+		} else {
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		}
 		b.Produces = st.Name
 		if st.ShowSchema {
 			b.Steps = append(b.Steps, Step{Kind: StepShowSchema, Conn: c, Target: st.Name})

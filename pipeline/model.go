@@ -61,7 +61,9 @@ type Stage struct {
 	RawKind string // as written
 	Conn    *Connection
 	Query   *string
-	SkipIf  any // nil when absent
+	// Mode is a tap's table mode: "replace" (default) or "append" (see tap_mode.go).
+	Mode   string
+	SkipIf any // nil when absent
 	Show    int
 	// ShowSchema prints the columns and types after the stage.
 	ShowSchema bool

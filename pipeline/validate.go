@@ -123,6 +123,7 @@ func (v *validator) checkStage(s *Stage, depth int) {
 	if s.Throttle < 0 {
 		v.probs.add(s.At("throttle"), s.Name, "throttle must not be negative")
 	}
+	checkTapMode(v, s)
 	if s.Kind != KindPipeline && s.Stages != nil {
 		v.probs.add(s.At("stages"), s.Name, fmt.Sprintf("stages are only allowed on a pipeline stage, not on a %s stage", s.Kind))
 	}
