@@ -64,7 +64,7 @@ type Stage struct {
 	// Mode is a tap's table mode: "replace" (default) or "append" (see tap_mode.go).
 	Mode   string
 	SkipIf any // nil when absent
-	Show    int
+	Show   int
 	// ShowSchema prints the columns and types after the stage.
 	ShowSchema bool
 	Explain    bool
