@@ -61,10 +61,8 @@ type Stage struct {
 	RawKind string // as written
 	Conn    *Connection
 	Query   *string
-	// Mode is a tap's table mode: "replace" (default) or "append" (see tap_mode.go).
-	Mode   string
-	SkipIf any // nil when absent
-	Show   int
+	SkipIf  any // nil when absent
+	Show    int
 	// ShowSchema prints the columns and types after the stage.
 	ShowSchema bool
 	Explain    bool
@@ -74,6 +72,8 @@ type Stage struct {
 	LogLevel   string
 	Fields     []connectors.Field
 	Locator    string
+	// Mode is a tap's table mode: "replace" (default) or "append" (see tap_mode.go).
+	Mode string
 	// Macros are user Fn macros, allowed on header stages.
 	Macros []Macro
 
