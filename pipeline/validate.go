@@ -246,7 +246,7 @@ func (v *validator) checkConnection(s *Stage) {
 		needed = connectors.OpSQL
 	}
 	if needed != 0 && !k.Ops.Has(needed) {
-		v.probs.add(s.At("kind"), s.Name, fmt.Sprintf("connection %s cannot be used in a %s stage: it supports %s", k.Label(), s.Kind, k.Ops))
+		v.probs.add(s.At("kind"), s.Name, fmt.Sprintf("connection %s cannot be used in %s stage '%s': it supports %s", k.Label(), s.Kind, s.Name, k.Ops))
 	}
 	if s.ShowSchema && s.Kind == KindTap && !k.Ops.Has(connectors.OpShowSchema) {
 		v.probs.warn(s.At("show_schema"), s.Name, fmt.Sprintf("connection %s cannot show its schema; show_schema will describe the stage table instead", k.Label()))
