@@ -124,7 +124,9 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		addViews("SELECT * FROM " + name)
 	case KindSink:
 		var from string
+		source := prev // the stage whose rows are written (connectors.SinkInfo.From)
 		if rs.HasQuery {
+			source = st.Name
 			// Sink with a query: the query's result is the stage's own view, or (AnkaFlow's
 			// form) the query creates that object itself; then it is written.
 			creates, err := false, error(nil)
@@ -166,7 +168,7 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE)", Count: true})
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE, SOURCE "+engine.QuoteLiteral(source)+")", Count: true})
 		}
 		addViews(from)
 	case KindSQL:
