@@ -168,7 +168,7 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE, SOURCE "+engine.QuoteLiteral(source)+")", Count: true})
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE, SOURCE " + engine.QuoteLiteral(source) + ")", Count: true})
 		}
 		addViews(from)
 	case KindSQL:
