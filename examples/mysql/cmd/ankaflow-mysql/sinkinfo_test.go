@@ -13,21 +13,7 @@ import (
 func TestSinkKnowsItsSource(t *testing.T) {
 	e := newE2E(t)
 	p := filepath.Join(t.TempDir(), "source.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
-- name: Orders
-  kind: tap
-  connection:
-    kind: CustomConnection
-    module: myapp.connectors.database
-    classname: MySQL
-    params: &mysql
-      host: << context.mysql_host >>
-      port: << context.mysql_port >>
-      user: << context.mysql_user >>
-      password: << context.env.MYSQL_PASSWORD >>
-      database: << context.mysql_database >>
-  query: SELECT id, customer, amount FROM orders WHERE status = 'paid'
-
+	require.NoError(t, os.WriteFile(p, []byte(paidOrdersTap+`
 - name: big_orders
   kind: transform
   query: SELECT id, customer, amount FROM "Orders" WHERE amount >= 10
