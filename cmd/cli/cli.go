@@ -80,7 +80,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitInvalid
 	}
 	if errors.Is(err, errHelp) {
-		c, _ := findCommand(cmd)
+		c, _ := findCommand(strings.TrimPrefix(cmd, "--")) // --version is version
 		printCommandHelp(stdout, c)
 		return exitOK
 	}

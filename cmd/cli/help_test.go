@@ -50,8 +50,11 @@ func TestCommandHelp(t *testing.T) {
 			}
 		})
 	}
+	code, page, _ := runCLI("--version", "--help")
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(page, "Usage: ankaflow version\n"), page)
 	// --help after a positional, and after other flags, still asks for help (nothing runs).
-	code, page, _ := runCLI("run", "missing.yaml", "-v", "a=1", "--help")
+	code, page, _ = runCLI("run", "missing.yaml", "-v", "a=1", "--help")
 	require.Equal(t, 0, code)
 	require.True(t, strings.HasPrefix(page, "Usage: ankaflow run FILE.yaml"), page)
 	// A flag's value is a value, not a request for help: -c takes "--help" as the SQL text
