@@ -65,6 +65,15 @@ func appendRows(ctx context.Context, s *engine.Session, table, sel string) (int6
 	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+staged+" AS "+sel); err != nil {
 		return 0, err
 	}
+	var staged0 int64
+	if err := s.QueryRowContext(ctx, "SELECT count(*) FROM "+staged).Scan(&staged0); err != nil {
+		return 0, err
+	}
+	if staged0 == 0 {
+		// Nothing to append (an empty page or variable): whatever columns an empty result
+		// was given, e.g. a single json column for an empty Variable, the table is unchanged.
+		return 0, nil // the deferred ROLLBACK drops the staging table
+	}
 	have, err := connectors.Describe(ctx, s, "SELECT * FROM "+q(table))
 	if err != nil {
 		return 0, err
