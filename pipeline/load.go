@@ -14,7 +14,7 @@ import (
 )
 
 var stageKeys = []string{"name", "kind", "connection", "query", "skip_if", "show", "show_schema", "explain",
-	"stages", "on_error", "throttle", "log_level", "fields", "locator", "macros"}
+	"stages", "on_error", "throttle", "log_level", "fields", "locator", "macros", "mode"}
 
 var connectionKeys = []string{"kind", "module", "classname", "params", "config", "fields", "locator",
 	"create_statement", "show_schema", "raw_dispatch", "version", "key"}
@@ -175,6 +175,10 @@ func (l *loader) stage(n *yaml.Node) *Stage {
 			s.Name = l.str(p.value, "")
 		}
 	}
+	if l.isHeader(ps) {
+		l.header(s, ps)
+		return s
+	}
 	for _, p := range ps {
 		s.pos[p.key] = l.pos(p.value)
 		v := p.value
@@ -220,6 +224,8 @@ func (l *loader) stage(n *yaml.Node) *Stage {
 			s.Locator = l.str(v, s.Name)
 		case "macros":
 			s.Macros = l.macros(v, s.Name)
+		case "mode":
+			s.Mode = l.str(v, s.Name)
 		default:
 			l.probs.add(l.pos(p.kpos), s.Name, fmt.Sprintf("unknown stage key %q%s", p.key, connectors.DidYouMean(p.key, stageKeys)))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pipeline/template"
 )
 
 // Block is one stage lowered: the SQL it runs and the control steps SQL cannot express. `plan`
@@ -34,6 +35,8 @@ const (
 	StepShow                       // print rows of a table
 	StepShowSchema                 // print the columns of a table or connection
 	StepExplain                    // print DuckDB's plan of a query
+	StepSinkCreate                 // run a sink's CREATE statement, which must create the stage's object
+	StepAppend                     // create a tap's table, or insert into it when it exists (mode: append)
 )
 
 // Step is one action of a block.
@@ -102,7 +105,11 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			}
 			sel += ")"
 		}
-		b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		if st.Mode == ModeAppend {
+			b.Steps = append(b.Steps, Step{Kind: StepAppend, SQL: sel, Target: st.Name, Count: true})
+		} else {
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		}
 		b.Produces = st.Name
 		if st.ShowSchema {
 			b.Steps = append(b.Steps, Step{Kind: StepShowSchema, Conn: c, Target: st.Name})
@@ -117,9 +124,22 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		addViews("SELECT * FROM " + name)
 	case KindSink:
 		var from string
+		source := prev // the stage whose rows are written (connectors.SinkInfo.From)
 		if rs.HasQuery {
-			// Sink with a query: the query's result is the stage's own view, then it is written.
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE VIEW " + name + " AS " + trimStmt(rs.Query)})
+			source = st.Name
+			// Sink with a query: the query's result is the stage's own view, or (AnkaFlow's
+			// form) the query creates that object itself; then it is written.
+			creates, err := false, error(nil)
+			if !r.planOnly || !template.HasTemplate(rs.Query) { // plan: a query known only at run time prints as written
+				if creates, err = sinkQueryCreates(ctx, r.session, rs.Query); err != nil {
+					return nil, err
+				}
+			}
+			if creates {
+				b.Steps = append(b.Steps, Step{Kind: StepSinkCreate, SQL: trimStmt(rs.Query), Target: st.Name})
+			} else {
+				b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE VIEW " + name + " AS " + trimStmt(rs.Query)})
+			}
 			from = "SELECT * FROM " + name
 		} else {
 			if prev == "" {
@@ -148,7 +168,7 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE)", Count: true})
+			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "COPY (" + from + ") TO " + engine.QuoteLiteral(st.Name) + " (FORMAT ankaflow, USE_TMP_FILE FALSE, SOURCE " + engine.QuoteLiteral(source) + ")", Count: true})
 		}
 		addViews(from)
 	case KindSQL:

@@ -72,6 +72,8 @@ type Stage struct {
 	LogLevel   string
 	Fields     []connectors.Field
 	Locator    string
+	// Mode is a tap's table mode: "replace" (default) or "append" (see tap_mode.go).
+	Mode string
 	// Macros are user Fn macros, allowed on header stages.
 	Macros []Macro
 

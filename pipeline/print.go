@@ -40,6 +40,14 @@ func (p *printer) block(b *Block) {
 		switch s.Kind {
 		case StepSQL:
 			p.line("%s;", s.SQL)
+		case StepAppend:
+			p.line("-- ankaflow: mode: append — when %s does not exist yet:", commentName(s.Target))
+			p.line("CREATE TABLE %s AS %s;", q(s.Target), s.SQL)
+			p.line("-- ankaflow: otherwise, after checking that the columns match:")
+			p.line("-- INSERT INTO %s BY NAME %s;", q(s.Target), strings.ReplaceAll(s.SQL, "\n", " "))
+		case StepSinkCreate:
+			p.line("%s;", s.SQL)
+			p.line("-- ankaflow: check that the statement above created %s (else roll it back and fail)", commentName(s.Target))
 		case StepRegister:
 			p.line("-- ankaflow: register connection %s (%s) in this session", commentName(s.Target), s.Path)
 		case StepMkdir:

@@ -359,6 +359,18 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 					}
 				}
 			}
+		case StepAppend:
+			r.log.Debug(s.SQL, "stage", b.Stage.Name)
+			n, err := appendRows(ctx, r.session, s.Target, s.SQL)
+			if err != nil {
+				return rows, counted, err
+			}
+			rows, counted = n, true
+		case StepSinkCreate:
+			r.log.Debug(s.SQL, "stage", b.Stage.Name)
+			if err := runSinkCreate(ctx, r.session, s.Target, s.SQL); err != nil {
+				return rows, counted, err
+			}
 		case StepRegister:
 			// From here the session's catalog owns the connection (it closes it when it is
 			// replaced, e.g. by the next loop iteration's, or when the session ends).

@@ -92,7 +92,7 @@ func (v *validator) checkStage(s *Stage, depth int) {
 		s.Kind = k
 	}
 	if s.Kind == KindHeader {
-		v.checkMacros(s)
+		checkHeader(v, s)
 		return
 	}
 	if len(s.Macros) > 0 {
@@ -123,6 +123,7 @@ func (v *validator) checkStage(s *Stage, depth int) {
 	if s.Throttle < 0 {
 		v.probs.add(s.At("throttle"), s.Name, "throttle must not be negative")
 	}
+	checkTapMode(v, s)
 	if s.Kind != KindPipeline && s.Stages != nil {
 		v.probs.add(s.At("stages"), s.Name, fmt.Sprintf("stages are only allowed on a pipeline stage, not on a %s stage", s.Kind))
 	}
@@ -146,6 +147,8 @@ func (v *validator) checkStage(s *Stage, depth int) {
 		if strings.TrimSpace(query) == "" {
 			v.probs.add(s.Pos, s.Name, fmt.Sprintf("%s stage '%s' needs a query", s.Kind, s.Name))
 		}
+	case KindSink:
+		v.checkSinkQuery(s, query)
 	case KindSQL:
 		if strings.TrimSpace(query) == "" {
 			v.probs.add(s.Pos, s.Name, fmt.Sprintf("sql stage '%s' needs a query: the statement to run on the connection's system", s.Name))
@@ -243,7 +246,7 @@ func (v *validator) checkConnection(s *Stage) {
 		needed = connectors.OpSQL
 	}
 	if needed != 0 && !k.Ops.Has(needed) {
-		v.probs.add(s.At("kind"), s.Name, fmt.Sprintf("connection %s cannot be used in a %s stage: it supports %s", k.Label(), s.Kind, k.Ops))
+		v.probs.add(s.At("kind"), s.Name, fmt.Sprintf("connection %s cannot be used in %s stage '%s': it supports %s", k.Label(), s.Kind, s.Name, k.Ops))
 	}
 	if s.ShowSchema && s.Kind == KindTap && !k.Ops.Has(connectors.OpShowSchema) {
 		v.probs.warn(s.At("show_schema"), s.Name, fmt.Sprintf("connection %s cannot show its schema; show_schema will describe the stage table instead", k.Label()))

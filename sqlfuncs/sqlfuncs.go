@@ -177,12 +177,13 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 	}
 	return s.RegisterCopyTarget(engine.CopyTarget{
 		Format:  CopyFormat,
-		Options: []string{},
-		Sink: func(ctx context.Context, caller *engine.Session, target string, _ map[string]any, rows array.RecordReader) (int64, error) {
+		Options: []string{"source"},
+		Sink: func(ctx context.Context, caller *engine.Session, target string, options map[string]any, rows array.RecordReader) (int64, error) {
 			c, err := lookup(db, caller, "sink", target)
 			if err != nil {
 				return 0, err
 			}
+			ctx = connectors.WithSinkInfo(ctx, connectors.SinkInfo{Stage: target, From: sourceOption(options["source"])})
 			n, err := c.Sink(ctx, rows)
 			return n, opError("sink", target, err)
 		},
@@ -298,4 +299,14 @@ func connectionRows(entries []*engine.Entry) array.RecordReader {
 		panic(err)
 	}
 	return r
+}
+
+// sourceOption reads COPY's SOURCE option (the stage the rows come from; see
+// connectors.SinkInfo). DuckDB hands option values over as a list of one value.
+func sourceOption(v any) string {
+	if l, ok := v.([]any); ok && len(l) == 1 {
+		v = l[0]
+	}
+	s, _ := v.(string)
+	return s
 }

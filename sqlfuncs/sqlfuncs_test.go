@@ -137,7 +137,7 @@ func TestCopyToConnection(t *testing.T) {
 	require.Equal(t, "a", nums.Committed()[0].Schema().Field(0).Name)
 
 	err = f.exec(f.s, "COPY t TO 'Nums' (FORMAT ankaflow, HEADER true)")
-	require.ErrorContains(t, err, "COPY … (FORMAT ankaflow): unknown option HEADER; this format takes no options")
+	require.ErrorContains(t, err, "COPY … (FORMAT ankaflow): unknown option HEADER; accepted options: SOURCE")
 
 	err = f.exec(f.s, "COPY t TO 'Numz' (FORMAT ankaflow)")
 	require.ErrorContains(t, err, "sink('Numz'): no connection named 'Numz' (did you mean 'Nums'?)")

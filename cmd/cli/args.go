@@ -68,12 +68,15 @@ func parseArgs(args []string, specs []flagSpec) (*parsed, error) {
 		}
 		name, inline, hasInline := strings.Cut(a, "=")
 		spec, ok := byName[name]
+		if !ok && (name == "-h" || name == "--help") {
+			return nil, errHelp
+		}
 		if !ok {
 			var known []string
 			for n := range byName {
 				known = append(known, n)
 			}
-			return nil, usagef("unknown flag %s%s", name, suggestFlag(name, known))
+			return nil, usagef("unknown flag %s%s; flags: %s", name, suggestFlag(name, known), flagNames(specs))
 		}
 		canon := spec.names[0]
 		var vals []string

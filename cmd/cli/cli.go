@@ -68,12 +68,21 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "demo":
 		err = cmdRun(ctx, append([]string{demoName}, rest...), io)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "ankaflow", Version)
-	case "help", "-h", "--help":
+		if _, err = parseArgs(rest, nil); err == nil {
+			fmt.Fprintln(stdout, "ankaflow", Version)
+		}
+	case "help":
+		err = cmdHelp(rest, io)
+	case "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "ankaflow: unknown command %q\n\n%s", cmd, usage)
 		return exitInvalid
+	}
+	if errors.Is(err, errHelp) {
+		c, _ := findCommand(strings.TrimPrefix(cmd, "--")) // --version is version
+		printCommandHelp(stdout, c)
+		return exitOK
 	}
 	return exitCode(err, stderr)
 }
@@ -131,6 +140,7 @@ Usage:
   ankaflow demo                 run the embedded demo pipeline (same as: ankaflow run DEMO)
   ankaflow connections          list the connection kinds compiled into this binary
   ankaflow version
+  ankaflow help COMMAND         usage and flags of a command (also: ankaflow COMMAND --help)
 
 Exit codes: 0 success, 1 run failure, 2 invalid pipeline or usage.
 Run-wide configuration: --config FILE (local: {bucket, data_prefix, locator_wildcard}) or the

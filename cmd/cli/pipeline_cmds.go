@@ -246,10 +246,7 @@ func cmdPlan(ctx context.Context, args []string, io *stdio) error {
 }
 
 func cmdValidate(ctx context.Context, args []string, io *stdio) error {
-	p, err := parseArgs(args, []flagSpec{
-		{names: []string{"--json"}, help: "print problems as JSON"},
-		{names: []string{"--db"}, arity: 1, meta: "PATH", help: "the database the pipeline will run on (tables may pre-exist)"},
-	})
+	p, err := parseArgs(args, validateFlags)
 	if err != nil {
 		return err
 	}
@@ -282,7 +279,11 @@ func cmdValidate(ctx context.Context, args []string, io *stdio) error {
 }
 
 func cmdConnections(args []string, io *stdio) error {
-	if len(args) > 0 {
+	p, err := parseArgs(args, nil)
+	if err != nil {
+		return err
+	}
+	if len(p.args) > 0 {
 		return usagef("connections takes no arguments")
 	}
 	fmt.Fprintln(io.out, "Connection kinds:")

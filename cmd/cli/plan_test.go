@@ -133,7 +133,7 @@ func TestPlanThroughSQLCommand(t *testing.T) {
 
 	plan, _ := cliRun(t, "", "plan", p)
 	require.Contains(t, plan, `SELECT * FROM tap('Load')`)
-	require.Contains(t, plan, `TO 'Save' (FORMAT ankaflow, USE_TMP_FILE FALSE)`)
+	require.Contains(t, plan, `TO 'Save' (FORMAT ankaflow, USE_TMP_FILE FALSE, SOURCE 'Numbers')`)
 	cliRun(t, plan, "sql", "--pipeline", p, "--db", filepath.Join(root, "sql.duckdb"), "-f", "-")
 
 	require.Equal(t, runFile, fileRows(t, filepath.Join(root, "out.csv")))

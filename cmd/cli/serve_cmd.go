@@ -88,7 +88,7 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 // cmdAddUser adds (or updates) a user of `serve --users FILE`; the password is read from the
 // first line of standard input, so it never appears in the process list or shell history.
 func cmdAddUser(args []string, io *stdio) error {
-	p, err := parseArgs(args, []flagSpec{{names: []string{"--users"}, arity: 1, meta: "FILE", help: "users file"}})
+	p, err := parseArgs(args, addUserFlags)
 	if err != nil {
 		return err
 	}

@@ -53,9 +53,15 @@ func (m *MySQL) Sink(ctx context.Context, rows array.RecordReader) (int64, error
 	if m.db == nil {
 		return 0, fmt.Errorf("%s: connection is closed", m.where())
 	}
-	table, err := m.needTable("sink")
-	if err != nil {
-		return 0, err
+	table := m.table()
+	if table == "" {
+		// The guide's sink(from_name): without params.table or a locator, the MySQL table is
+		// named after the stage whose rows are written (the previous stage, or the sink
+		// itself when it has a query; from SQL, COPY's SOURCE option).
+		table = m.SinkInfo(ctx).From
+	}
+	if table == "" {
+		return 0, fmt.Errorf("%s: sink needs a table: set params.table (or the connection's locator), or write the rows of a named stage (COPY … (FORMAT ankaflow, SOURCE 'stage'))", m.where())
 	}
 	cols, err := sinkColumns(rows.Schema())
 	if err != nil {

@@ -59,7 +59,9 @@ func apiDt(r *renderer, self any, args []any, kw map[string]any) (any, error) {
 			t, err = r.toTime(def, "")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("API.dt: default %s: %v", repr(def), err)
+			// AnkaFlow returns a default that is not itself a date as given
+			// (default="none-given" renders none-given), so templates can test for it.
+			return def, nil
 		}
 	}
 	if tzArg != nil {

@@ -52,7 +52,10 @@ func TestAPIDt(t *testing.T) {
 		{src: "<< API.dt('bad', format='YYYY', default=0) >>", want: "1970-01-01T00:00:00+00:00"},
 		{name: "parse failure", src: "<< API.dt('bad') >>", err: "API.dt: could not match input 'bad'"},
 		{name: "format mismatch", src: "<< API.dt('2024-03-01', format='DD/MM/YYYY') >>", err: "failed to match 'DD/MM/YYYY'"},
-		{name: "bad default", src: "<< API.dt('bad', default='worse') >>", err: "API.dt: default 'worse'"},
+		// A default that is not a date is returned as given (AnkaFlow), for templates to test.
+		{src: "<< API.dt('bad', default='none-given') >>", want: "none-given"},
+		{src: "<< API.dt(none, default='none-given') >>", want: "none-given"},
+		{src: "<< API.dt('bad', default='none-given') == 'none-given' >>", want: "True"},
 		{name: "out of range", src: "<< API.dt('2024-02-30') >>", err: "date out of range"},
 		{name: "list", src: "<< API.dt([1]) >>", err: "cannot convert a list to a date"},
 		// tz converts

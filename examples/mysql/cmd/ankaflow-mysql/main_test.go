@@ -54,6 +54,24 @@ func newE2E(t *testing.T) *e2e {
 	}}
 }
 
+// paidOrdersTap is a pipeline's first stage: the paid orders tapped from MySQL, with the
+// server's params anchored as &mysql for the later stages.
+const paidOrdersTap = `
+- name: Orders
+  kind: tap
+  connection:
+    kind: CustomConnection
+    module: myapp.connectors.database
+    classname: MySQL
+    params: &mysql
+      host: << context.mysql_host >>
+      port: << context.mysql_port >>
+      user: << context.mysql_user >>
+      password: << context.env.MYSQL_PASSWORD >>
+      database: << context.mysql_database >>
+  query: SELECT * FROM orders WHERE status = 'paid'
+`
+
 // run runs the command line and returns exit code, stdout and stderr.
 func (e *e2e) run(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
@@ -217,21 +235,7 @@ func TestFailedSinkStageLeavesTheTable(t *testing.T) {
 	before := e.rows("SELECT * FROM customer_revenue ORDER BY customer")
 
 	p := filepath.Join(t.TempDir(), "append.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
-- name: Orders
-  kind: tap
-  connection:
-    kind: CustomConnection
-    module: myapp.connectors.database
-    classname: MySQL
-    params: &mysql
-      host: << context.mysql_host >>
-      port: << context.mysql_port >>
-      user: << context.mysql_user >>
-      password: << context.env.MYSQL_PASSWORD >>
-      database: << context.mysql_database >>
-  query: SELECT * FROM orders WHERE status = 'paid'
-- name: Revenue
+	require.NoError(t, os.WriteFile(p, []byte(paidOrdersTap+`- name: Revenue
   kind: transform
   query: SELECT customer, count(*) AS orders, sum(amount) AS revenue, max(placed_at) AS last_order FROM "Orders" GROUP BY ALL ORDER BY customer
 - name: Append
