@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // fileFormat describes one of the file connections that DuckDB reads and writes natively.
@@ -290,6 +291,9 @@ func SQLLiteral(v any) (string, error) {
 			return "", fmt.Errorf("number %v cannot be written as SQL", x)
 		}
 		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case value.Decimal:
+		// Exact digits: DuckDB reads them as a DECIMAL literal.
+		return string(x), nil
 	case string:
 		return engine.QuoteLiteral(x), nil
 	case []any:
@@ -313,6 +317,7 @@ func SQLLiteral(v any) (string, error) {
 		}
 		return "{" + strings.Join(items, ", ") + "}", nil
 	case map[string]any:
+		// A Go map has lost its order; the ordered *Map (YAML, @json) is what params hold.
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)

@@ -15,8 +15,9 @@ type Entry struct {
 	Module    string
 	Classname string
 	Locator   string
-	// Params as shown in listings and logs: secrets already redacted.
-	Params map[string]string
+	// Params as shown in listings and logs: a JSON object, keys in the order they were
+	// written, secrets already redacted at any depth.
+	Params string
 	// Origin tells where the connection was defined, e.g. "pipeline.yaml:12".
 	Origin string
 	Conn   any

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -186,6 +185,10 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			n, err := c.Sink(ctx, rows)
 			return n, opError("sink", target, err)
 		},
+		Exact: func(caller *engine.Session, target string) bool {
+			c, err := lookup(db, caller, "sink", target)
+			return err == nil && connectors.KindOf(c).ExactRows
+		},
 	})
 }
 
@@ -257,7 +260,9 @@ var connectionsSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "module", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "classname", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "locator", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "params", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true},
+	// params is JSON (DuckDB reads Arrow's arrow.json extension as its JSON type): keys in the
+	// order they were written, values exact, secrets redacted.
+	{Name: "params", Type: &jsonType{arrow.ExtensionBase{Storage: arrow.BinaryTypes.String}}, Nullable: true},
 	{Name: "origin", Type: arrow.BinaryTypes.String, Nullable: true},
 }, nil)
 
@@ -278,16 +283,11 @@ func connectionRows(entries []*engine.Entry) array.RecordReader {
 		str(2, e.Module)
 		str(3, e.Classname)
 		str(4, e.Locator)
-		mb := b.Field(5).(*array.MapBuilder)
-		mb.Append(true)
-		keys := make([]string, 0, len(e.Params))
-		for k := range e.Params {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			mb.KeyBuilder().(*array.StringBuilder).Append(k)
-			mb.ItemBuilder().(*array.StringBuilder).Append(e.Params[k])
+		pb := b.Field(5).(*array.ExtensionBuilder).StorageBuilder().(*array.StringBuilder)
+		if e.Params == "" {
+			pb.Append("{}")
+		} else {
+			pb.Append(e.Params)
 		}
 		str(6, e.Origin)
 	}

@@ -3,6 +3,7 @@ package value
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,12 +48,14 @@ func FromArrow(a arrow.Array, i int) any {
 		return x.Value(i)
 	case *array.Float64:
 		return x.Value(i)
+	// Strings are cloned: Value points into the batch, which the caller may release while
+	// the value lives on (a variable, a loop row).
 	case *array.String:
-		return x.Value(i)
+		return strings.Clone(x.Value(i))
 	case *array.LargeString:
-		return x.Value(i)
+		return strings.Clone(x.Value(i))
 	case *array.StringView:
-		return x.Value(i)
+		return strings.Clone(x.Value(i))
 	case *array.Binary:
 		return append([]byte(nil), x.Value(i)...)
 	case *array.LargeBinary:

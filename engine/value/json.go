@@ -134,6 +134,13 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // (a repeated key keeps its first place and its last value), integers int64 (Decimal when
 // they do not fit), other numbers Decimal, so no digit is lost.
 func DecodeJSON(text []byte) (any, error) {
+	if !json.Valid(text) {
+		// encoding/json's own error, whose offset points at the offending byte.
+		var x any
+		if err := json.Unmarshal(text, &x); err != nil {
+			return nil, err
+		}
+	}
 	d := json.NewDecoder(bytes.NewReader(text))
 	d.UseNumber()
 	v, err := decodeValue(d, 0)
@@ -205,18 +212,31 @@ func decodeValue(d *json.Decoder, depth int) (any, error) {
 	return tok, nil
 }
 
-// Number converts the text of a JSON or YAML number: int64 when it is an integer that fits,
-// otherwise a Decimal when it is plain decimal text; an exponent form becomes a float64
-// (it was written as an approximate number).
+// Number converts the text of a JSON or YAML number: int64 when it is an integer that fits;
+// a Decimal when it is plain decimal text with more significant digits than a float64 holds
+// (so 123456789012345678.12 is never rounded); otherwise a float64.
 func Number(s string) any {
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return i
 	}
-	if IsDecimalText(s) {
+	if NeedsDecimal(s) {
 		return Decimal(strings.TrimPrefix(s, "+"))
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
 		return f
 	}
 	return s
+}
+
+// NeedsDecimal reports whether s is plain decimal text that a float64 would not keep exactly:
+// more than 15 significant digits.
+func NeedsDecimal(s string) bool {
+	if !IsDecimalText(s) {
+		return false
+	}
+	s = strings.TrimLeft(strings.TrimLeft(s, "+-"), "0.")
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+	}
+	return len(strings.ReplaceAll(s, ".", "")) > 15
 }
