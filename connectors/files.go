@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/ankaflow/ankaflow/engine"
@@ -157,6 +158,25 @@ func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordRea
 		return nil, err
 	}
 	return s.QueryArrow(ctx, q)
+}
+
+// TapSchema implements TapSchemaer: DuckDB prepares the reader query (which reads the files'
+// schema, not their rows) and describes its result.
+func (c *FileConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	s, err := c.DuckDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := c.TapSQL(ctx, s, query)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Prepare(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	return p.ArrowSchema()
 }
 
 // Sink writes rows to the file(s) (used by COPY … TO 'Name' (FORMAT ankaflow); pipeline runs

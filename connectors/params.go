@@ -273,7 +273,7 @@ func convertParam(p Param, field reflect.Value, v any) (reflect.Value, error) {
 			if t.Elem().Kind() == reflect.String {
 				s, ok := it.(string)
 				if !ok {
-					s = fmt.Sprint(it)
+					s = value.Format(it)
 				}
 				out = reflect.Append(out, reflect.ValueOf(s).Convert(t.Elem()))
 			} else {

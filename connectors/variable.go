@@ -77,6 +77,15 @@ func (c *VariableConnection) Tap(ctx context.Context, query string) (array.Recor
 	return &cleanupReader{RecordReader: rows, cleanup: func() { os.RemoveAll(dir) }}, nil
 }
 
+// TapSchema implements TapSchemaer for rows a sink stored (other values are read as JSON,
+// whose columns only DuckDB's reader knows).
+func (c *VariableConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	if rows, ok := c.Variables()[c.Locator()].(*value.Rows); ok {
+		return rows.Schema, nil
+	}
+	return nil, nil
+}
+
 // Sink implements Connection: the variable is replaced only when every row was read.
 func (c *VariableConnection) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
 	var batches []arrow.RecordBatch

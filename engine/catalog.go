@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"log/slog"
 	"sort"
 	"sync"
 )
@@ -114,7 +115,11 @@ func closeEntry(old, replacement *Entry) {
 		return
 	}
 	if cl, ok := old.Conn.(io.Closer); ok {
-		cl.Close()
+		// Nobody waits for this close (the session ended or the name was reused): a failure
+		// is logged rather than lost.
+		if err := cl.Close(); err != nil {
+			slog.Warn("ankaflow: closing a connection failed", "connection", old.Name, "kind", old.Kind, "error", err.Error())
+		}
 	}
 }
 

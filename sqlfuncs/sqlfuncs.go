@@ -94,6 +94,31 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			Args:     []engine.ArgType{engine.ArgVarchar, engine.ArgVarchar},
 			Optional: 1,
 			Parallel: true,
+			// Planning a query with tap() asks the connection for its columns only; the tap
+			// runs when the query executes.
+			Schema: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (*arrow.Schema, error) {
+				name, err := nameArg("tap", args)
+				if err != nil {
+					return nil, err
+				}
+				c, err := lookup(db, caller, "tap", name)
+				if err != nil {
+					return nil, err
+				}
+				ts, ok := c.(connectors.TapSchemaer)
+				if !ok {
+					return nil, nil
+				}
+				query := connectors.BaseOf(c).Query()
+				if len(args) > 1 && args[1] != nil {
+					query, _ = args[1].(string)
+				}
+				schema, err := ts.TapSchema(ctx, query)
+				if err != nil {
+					return nil, opError("tap", name, err)
+				}
+				return schema, nil
+			},
 			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
 				name, err := nameArg("tap", args)
 				if err != nil {
