@@ -6,23 +6,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestSplitStatements(t *testing.T) {
-	cases := map[string][]string{
-		"SELECT 1; SELECT 2;":                         {"SELECT 1", "SELECT 2"},
-		"SELECT ';' AS a; SELECT 2":                   {"SELECT ';' AS a", "SELECT 2"},
-		`SELECT 1 AS "semi;colon"; SELECT 2`:          {`SELECT 1 AS "semi;colon"`, "SELECT 2"},
-		"SELECT 1 -- a; comment\n; SELECT 2":          {"SELECT 1 -- a; comment", "SELECT 2"},
-		"SELECT /* ; /* nested ; */ ; */ 1; SELECT 2": {"SELECT /* ; /* nested ; */ ; */ 1", "SELECT 2"},
-		"SELECT $$a;b$$; SELECT $tag$;$tag$":          {"SELECT $$a;b$$", "SELECT $tag$;$tag$"},
-		"SELECT 'it''s; fine'; SELECT E'a\\';b'":      {"SELECT 'it''s; fine'", "SELECT E'a\\';b'"},
-		"  ;; -- only a comment\n ; /* x */":          nil,
-		"SELECT 1":                                    {"SELECT 1"},
-	}
-	for in, want := range cases {
-		require.Equal(t, want, SplitStatements(in), in)
-	}
-}
-
 func TestLeadingKeyword(t *testing.T) {
 	require.Equal(t, "SELECT", leadingKeyword("  -- hi\n /* x */ select 1"))
 	require.Equal(t, "(", leadingKeyword("(SELECT 1) UNION (SELECT 2)"))

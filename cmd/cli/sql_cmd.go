@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
 	"github.com/ankaflow/ankaflow/engine/value"
 	"github.com/ankaflow/ankaflow/pipeline"
 )
@@ -88,7 +89,11 @@ func cmdSQL(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 
-	for i, stmt := range pipeline.SplitStatements(script) {
+	stmts, err := sqlast.Split(ctx, s, script)
+	if err != nil {
+		return err
+	}
+	for i, stmt := range stmts {
 		if err := runStatement(ctx, s, stmt, format, io.out); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
