@@ -149,25 +149,27 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 
 // Tap streams the file's rows (used by tap('Name') from SQL; pipeline runs use TapSQL directly).
 func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordReader, error) {
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	q, err := c.TapSQL(ctx, s, query)
+	s, q, err := c.tapQuery(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	return s.QueryArrow(ctx, q)
 }
 
+// tapQuery is the connection's DuckDB session and the SELECT its tap runs there.
+func (c *FileConnection) tapQuery(ctx context.Context, query string) (*engine.Session, string, error) {
+	s, err := c.DuckDB(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	q, err := c.TapSQL(ctx, s, query)
+	return s, q, err
+}
+
 // TapSchema implements TapSchemaer: DuckDB prepares the reader query (which reads the files'
 // schema, not their rows) and describes its result.
 func (c *FileConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	q, err := c.TapSQL(ctx, s, query)
+	s, q, err := c.tapQuery(ctx, query)
 	if err != nil {
 		return nil, err
 	}

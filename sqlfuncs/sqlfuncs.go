@@ -97,21 +97,13 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			// Planning a query with tap() asks the connection for its columns only; the tap
 			// runs when the query executes.
 			Schema: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (*arrow.Schema, error) {
-				name, err := nameArg("tap", args)
-				if err != nil {
-					return nil, err
-				}
-				c, err := lookup(db, caller, "tap", name)
+				c, name, query, err := tapCall(db, caller, args)
 				if err != nil {
 					return nil, err
 				}
 				ts, ok := c.(connectors.TapSchemaer)
 				if !ok {
 					return nil, nil
-				}
-				query := connectors.BaseOf(c).Query()
-				if len(args) > 1 && args[1] != nil {
-					query, _ = args[1].(string)
 				}
 				schema, err := ts.TapSchema(ctx, query)
 				if err != nil {
@@ -120,17 +112,9 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 				return schema, nil
 			},
 			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
-				name, err := nameArg("tap", args)
+				c, name, query, err := tapCall(db, caller, args)
 				if err != nil {
 					return nil, err
-				}
-				c, err := lookup(db, caller, "tap", name)
-				if err != nil {
-					return nil, err
-				}
-				query := connectors.BaseOf(c).Query()
-				if len(args) > 1 && args[1] != nil {
-					query, _ = args[1].(string)
 				}
 				r, err := c.Tap(ctx, query)
 				if err != nil {
@@ -215,6 +199,24 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			return err == nil && connectors.KindOf(c).ExactRows
 		},
 	})
+}
+
+// tapCall resolves tap(name [, query]): the connection and the query (the stage's own unless
+// one is given).
+func tapCall(db *engine.DB, caller *engine.Session, args []any) (connectors.Connection, string, string, error) {
+	name, err := nameArg("tap", args)
+	if err != nil {
+		return nil, "", "", err
+	}
+	c, err := lookup(db, caller, "tap", name)
+	if err != nil {
+		return nil, "", "", err
+	}
+	query := connectors.BaseOf(c).Query()
+	if len(args) > 1 && args[1] != nil {
+		query, _ = args[1].(string)
+	}
+	return c, name, query, nil
 }
 
 func nameArg(op string, args []any) (string, error) {

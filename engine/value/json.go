@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // JSON writes v as JSON: mappings keep their key order, integers and decimals keep their
@@ -108,6 +109,8 @@ func writeJSON(b *bytes.Buffer, v any, nl, indent string, depth int) {
 		writeJSON(b, m, nl, indent, depth)
 	case map[string]any:
 		writeJSON(b, sortedMap(x), nl, indent, depth)
+	case time.Time:
+		writeJSONString(b, x.Format(time.RFC3339Nano)) // ISO 8601, as JSON tools expect
 	default:
 		writeJSONString(b, Format(x))
 	}
