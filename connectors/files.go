@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
 	"github.com/ankaflow/ankaflow/engine/value"
 )
 
@@ -371,8 +372,8 @@ func NarrowQuery(ctx context.Context, s *engine.Session, query, source string) (
 
 // Placeholder checks a tap query's shape and returns the placeholder table name in its FROM.
 func Placeholder(ctx context.Context, s *engine.Session, query string) (string, error) {
-	var js string
-	if err := s.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", query).Scan(&js); err != nil {
+	js, err := sqlast.Serialize(ctx, s, query)
+	if err != nil {
 		return "", err
 	}
 	var ast struct {
