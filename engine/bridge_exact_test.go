@@ -49,3 +49,22 @@ func TestExactCopyTarget(t *testing.T) {
 	defer rows2.Release()
 	require.Equal(t, arrow.STRING, rows2.Schema().Field(0).Type.ID())
 }
+
+// TestCloseForgetsBridgeSession: the bridge's per-database conversion session is dropped from
+// its table when the database closes (the closed database is not kept reachable).
+func TestCloseForgetsBridgeSession(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{})
+	require.NoError(t, err)
+	_, err = db.bridgeSession()
+	require.NoError(t, err)
+	bridgeSessions.Lock()
+	_, had := bridgeSessions.m[db]
+	bridgeSessions.Unlock()
+	require.True(t, had)
+	require.NoError(t, db.Close())
+	bridgeSessions.Lock()
+	_, has := bridgeSessions.m[db]
+	bridgeSessions.Unlock()
+	require.False(t, has, "closed database still in the bridge's session table")
+}
