@@ -28,18 +28,20 @@ type Env struct {
 // Base is embedded by every connection. It gives the connection its identity and
 // environment, and default implementations that report unsupported operations.
 type Base struct {
-	self      Connection
-	kind      *Kind
-	name      string
-	locator   string
-	params    map[string]any
-	config    Config
-	fields    []Field
-	query     string
-	env       *Env
-	origin    string
-	session   *engine.Session
-	sessionMu sync.Mutex
+	self    Connection
+	kind    *Kind
+	name    string
+	locator string
+	params  map[string]any
+	// paramOrder is the written order of params' keys.
+	paramOrder []string
+	config     Config
+	fields     []Field
+	query      string
+	env        *Env
+	origin     string
+	session    *engine.Session
+	sessionMu  sync.Mutex
 }
 
 func (b *Base) base() *Base { return b }

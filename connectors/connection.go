@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -45,6 +46,16 @@ type Connection interface {
 	ShowSchema(ctx context.Context) ([]Field, error)
 
 	base() *Base
+}
+
+// TapSchemaer is implemented by connections that can tell the Arrow schema Tap(query) will
+// have cheaply and without side effects: no rows read from a remote system, nothing written.
+// tap('Name') in SQL then does its work only when the query runs, so EXPLAIN, PREPARE and a
+// wire client's Describe of it stay free. Return a nil schema when it is not known cheaply
+// (Tap is then opened while the query is planned). The schema must equal Tap's (names and
+// types).
+type TapSchemaer interface {
+	TapSchema(ctx context.Context, query string) (*arrow.Schema, error)
 }
 
 // Field is a column: a declared field of a connection or a column reported by ShowSchema.

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/engine"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 func TestLocate(t *testing.T) {
@@ -102,9 +104,10 @@ func TestParamsDecode(t *testing.T) {
 	_, errs = ps.Decode(map[string]any{"host": "h", "port": "<< context.port >>"}, func(v any) bool { s, ok := v.(string); return ok && strings.Contains(s, "<<") })
 	require.Empty(t, errs)
 
-	red := ps.Redacted(map[string]any{"host": "h", "password": "pw"})
-	require.Equal(t, "***", red["password"])
-	require.Equal(t, "h", red["host"])
+	// Listings: JSON in the written order, secrets hidden at any depth.
+	nested := value.MapOf("zeta", int64(1), "auth", value.MapOf("user", "u", "password", "pw2", "list", []any{value.MapOf("api_token", "t")}), "alpha", value.Decimal("123456789012345678.12"))
+	red := ps.Redacted(map[string]any{"host": "h", "password": "pw", "extra": nested}, []string{"password", "host", "extra"})
+	require.Equal(t, `{"password":"***","host":"h","extra":{"zeta":1,"auth":{"user":"u","password":"***","list":[{"api_token":"***"}]},"alpha":123456789012345678.12}}`, red)
 }
 
 func TestSuggest(t *testing.T) {

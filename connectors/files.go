@@ -13,9 +13,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // fileFormat describes one of the file connections that DuckDB reads and writes natively.
@@ -147,15 +150,36 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 
 // Tap streams the file's rows (used by tap('Name') from SQL; pipeline runs use TapSQL directly).
 func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordReader, error) {
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	q, err := c.TapSQL(ctx, s, query)
+	s, q, err := c.tapQuery(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	return s.QueryArrow(ctx, q)
+}
+
+// tapQuery is the connection's DuckDB session and the SELECT its tap runs there.
+func (c *FileConnection) tapQuery(ctx context.Context, query string) (*engine.Session, string, error) {
+	s, err := c.DuckDB(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	q, err := c.TapSQL(ctx, s, query)
+	return s, q, err
+}
+
+// TapSchema implements TapSchemaer: DuckDB prepares the reader query (which reads the files'
+// schema, not their rows) and describes its result.
+func (c *FileConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	s, q, err := c.tapQuery(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Prepare(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	return p.ArrowSchema()
 }
 
 // Sink writes rows to the file(s) (used by COPY … TO 'Name' (FORMAT ankaflow); pipeline runs
@@ -290,6 +314,9 @@ func SQLLiteral(v any) (string, error) {
 			return "", fmt.Errorf("number %v cannot be written as SQL", x)
 		}
 		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case value.Decimal:
+		// Exact digits: DuckDB reads them as a DECIMAL literal.
+		return string(x), nil
 	case string:
 		return engine.QuoteLiteral(x), nil
 	case []any:
@@ -313,6 +340,7 @@ func SQLLiteral(v any) (string, error) {
 		}
 		return "{" + strings.Join(items, ", ") + "}", nil
 	case map[string]any:
+		// A Go map has lost its order; the ordered *Map (YAML, @json) is what params hold.
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -344,8 +372,8 @@ func NarrowQuery(ctx context.Context, s *engine.Session, query, source string) (
 
 // Placeholder checks a tap query's shape and returns the placeholder table name in its FROM.
 func Placeholder(ctx context.Context, s *engine.Session, query string) (string, error) {
-	var js string
-	if err := s.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", query).Scan(&js); err != nil {
+	js, err := sqlast.Serialize(ctx, s, query)
+	if err != nil {
 		return "", err
 	}
 	var ast struct {

@@ -17,10 +17,13 @@ type Definition struct {
 	Classname string
 	Locator   string
 	Params    map[string]any
-	Config    *Config // the connection's own config, nil when absent
-	Fields    []Field
-	Query     string
-	Origin    string // "pipeline.yaml:12"
+	// ParamOrder lists the params' keys in the order they were written (connections() shows
+	// them so); optional.
+	ParamOrder []string
+	Config     *Config // the connection's own config, nil when absent
+	Fields     []Field
+	Query      string
+	Origin     string // "pipeline.yaml:12"
 }
 
 // Resolve finds the registered kind a definition selects.
@@ -71,6 +74,7 @@ func New(ctx context.Context, def Definition, env *Env) (Connection, error) {
 	b.name = def.Stage
 	b.locator = def.Locator
 	b.params = def.Params
+	b.paramOrder = def.ParamOrder
 	b.fields = def.Fields
 	b.query = def.Query
 	b.env = env
@@ -110,7 +114,7 @@ func CatalogEntry(c Connection) *engine.Entry {
 		Module:    b.kind.Module,
 		Classname: b.kind.Classname,
 		Locator:   b.locator,
-		Params:    b.kind.Params.Redacted(b.params),
+		Params:    b.kind.Params.Redacted(b.params, b.paramOrder),
 		Origin:    b.origin,
 		Conn:      c,
 	}

@@ -1,26 +1,17 @@
 package connectors
 
-// Map is a YAML mapping inside params that keeps its key order: DuckDB reader options such as
-// read_csv's `columns` define column order by it. Custom connections whose params declare a
-// map field receive a plain map[string]any.
-type Map struct {
-	Keys   []string
-	Values map[string]any
-}
+import "github.com/ankaflow/ankaflow/engine/value"
+
+// Map is a mapping inside params that keeps its key order (a YAML mapping, a @json object):
+// DuckDB reader options such as read_csv's `columns` define column order by it. It is the
+// project's one ordered mapping, value.Map. Custom connections whose params declare a map
+// field receive a plain map[string]any.
+type Map = value.Map
 
 // NewMap builds an ordered map.
-func NewMap() *Map { return &Map{Values: map[string]any{}} }
+func NewMap() *Map { return value.NewMap() }
 
-// Set appends or replaces a key.
-func (m *Map) Set(k string, v any) {
-	if _, ok := m.Values[k]; !ok {
-		m.Keys = append(m.Keys, k)
-	}
-	m.Values[k] = v
-}
-
-// Plain converts the map (recursively) into map[string]any.
-func (m *Map) Plain() map[string]any {
+func plainMap(m *Map) map[string]any {
 	out := make(map[string]any, len(m.Keys))
 	for _, k := range m.Keys {
 		out[k] = Plain(m.Values[k])
@@ -32,7 +23,7 @@ func (m *Map) Plain() map[string]any {
 func Plain(v any) any {
 	switch x := v.(type) {
 	case *Map:
-		return x.Plain()
+		return plainMap(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {

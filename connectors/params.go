@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // ParamsSpec describes a connection's `params`, derived from the Go struct the constructor
@@ -186,6 +188,8 @@ func convertParam(p Param, field reflect.Value, v any) (reflect.Value, error) {
 			return reflect.ValueOf(x).Convert(t), nil
 		case int, int64, float64, bool:
 			return reflect.ValueOf(fmt.Sprint(x)).Convert(t), nil
+		case value.Decimal:
+			return reflect.ValueOf(string(x)).Convert(t), nil
 		}
 		return bad()
 	case "bool":
@@ -231,6 +235,8 @@ func convertParam(p Param, field reflect.Value, v any) (reflect.Value, error) {
 			return reflect.ValueOf(float64(x)).Convert(t), nil
 		case float64:
 			return reflect.ValueOf(x).Convert(t), nil
+		case value.Decimal:
+			return reflect.ValueOf(x.Float64()).Convert(t), nil
 		case string:
 			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 			if err != nil {
@@ -267,7 +273,7 @@ func convertParam(p Param, field reflect.Value, v any) (reflect.Value, error) {
 			if t.Elem().Kind() == reflect.String {
 				s, ok := it.(string)
 				if !ok {
-					s = fmt.Sprint(it)
+					s = value.Format(it)
 				}
 				out = reflect.Append(out, reflect.ValueOf(s).Convert(t.Elem()))
 			} else {
@@ -281,7 +287,7 @@ func convertParam(p Param, field reflect.Value, v any) (reflect.Value, error) {
 		case map[string]any:
 			return reflect.ValueOf(Plain(m)), nil
 		case *Map:
-			return reflect.ValueOf(m.Plain()), nil
+			return reflect.ValueOf(plainMap(m)), nil
 		}
 		return bad()
 	default:
@@ -296,7 +302,7 @@ func describe(v any) string {
 		return "string"
 	case int, int64:
 		return "integer"
-	case float64:
+	case float64, value.Decimal:
 		return "number"
 	case bool:
 		return "boolean"
@@ -312,28 +318,90 @@ func redactIf(p Param, v any) string {
 	if p.Secret {
 		return "(value hidden: secret)"
 	}
-	s := fmt.Sprintf("%v", v)
+	s := value.Format(v)
 	if len(s) > 60 {
 		s = s[:57] + "..."
 	}
 	return strconv.Quote(s)
 }
 
-// Redacted renders params for listings and logs, hiding secret values.
-func (ps *ParamsSpec) Redacted(raw map[string]any) map[string]string {
+// Redacted renders params for listings and logs as a JSON object: keys in the order they were
+// written (order lists them; keys it misses follow sorted), values exact, and secrets hidden at
+// any depth: declared secret params, and any key that looks like one (password, token…) in
+// free-form params and inside nested mappings.
+func (ps *ParamsSpec) Redacted(raw map[string]any, order []string) string {
 	secret := map[string]bool{}
 	for _, p := range ps.Params {
 		secret[p.Name] = p.Secret
 	}
-	out := map[string]string{}
-	for k, v := range raw {
-		if secret[k] || (ps.Free && looksSecret(k)) {
-			out[k] = "***"
-			continue
+	out := value.NewMap()
+	add := func(k string) {
+		v, ok := raw[k]
+		if !ok {
+			return
 		}
-		out[k] = fmt.Sprint(v)
+		if _, done := out.Values[k]; done {
+			return
+		}
+		if secret[k] || looksSecret(k) {
+			out.Set(k, "***")
+			return
+		}
+		out.Set(k, redactDeep(v, 0))
 	}
-	return out
+	for _, k := range order {
+		add(k)
+	}
+	rest := make([]string, 0, len(raw))
+	for k := range raw {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		add(k)
+	}
+	return string(value.JSON(out))
+}
+
+// redactDeep copies v with the values of secret-looking keys replaced by "***".
+func redactDeep(v any, depth int) any {
+	if depth > 100 {
+		return "…"
+	}
+	switch x := v.(type) {
+	case *Map:
+		out := value.NewMap()
+		for _, k := range x.Keys {
+			if looksSecret(k) {
+				out.Set(k, "***")
+			} else {
+				out.Set(k, redactDeep(x.Values[k], depth+1))
+			}
+		}
+		return out
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := value.NewMap()
+		for _, k := range keys {
+			if looksSecret(k) {
+				out.Set(k, "***")
+			} else {
+				out.Set(k, redactDeep(x[k], depth+1))
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactDeep(e, depth+1)
+		}
+		return out
+	}
+	return v
 }
 
 // looksSecret guards free-form params, which have no spec, by name.

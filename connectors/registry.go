@@ -22,6 +22,11 @@ type Spec struct {
 	Ops Ops
 	// LocatorRequired makes `locator` mandatory in YAML (file-like kinds).
 	LocatorRequired bool
+	// ExactRows makes Sink receive, from SQL (COPY … (FORMAT ankaflow)), Arrow that keeps
+	// every DuckDB type: UUID, HUGEINT, TIME WITH TIME ZONE, BIT and JSON arrive as DuckDB's
+	// Arrow extension types (which DuckDB reads back as the same types) instead of text,
+	// decimal or binary. For sinks that hand the rows back to DuckDB, such as Variable.
+	ExactRows bool
 }
 
 // Kind is a registered connection kind: a built-in kind name, or a custom (module, classname).

@@ -9,6 +9,9 @@ import (
 // nothing is close enough to be a plausible typo. Used for every "did you mean" in validation.
 func Suggest(word string, candidates []string) string {
 	best, bestD := "", -1
+	if len(word) > maxSuggestLen {
+		return ""
+	}
 	lw := strings.ToLower(word)
 	// A clear abbreviation ("conn" for "connection") is a suggestion too.
 	if len(lw) >= 3 {
@@ -23,6 +26,9 @@ func Suggest(word string, candidates []string) string {
 		}
 	}
 	for _, c := range candidates {
+		if len(c) > maxSuggestLen {
+			continue
+		}
 		d := editDistance(lw, strings.ToLower(c))
 		if bestD < 0 || d < bestD || (d == bestD && c < best) {
 			best, bestD = c, d
@@ -56,9 +62,17 @@ func OneOf(values []string) string {
 	return strings.Join(v, ", ")
 }
 
+// maxSuggestLen bounds the words Suggest compares: names are short, and the distance costs
+// len(a)*len(b), reachable from any wire client through tap('…').
+const maxSuggestLen = 128
+
+// editDistance is the optimal-string-alignment distance: insertions, deletions, substitutions
+// and adjacent transpositions ("pramas" for "params") each cost one. Three rows of the
+// dynamic-programming table suffice: O(len(a)·len(b)) time, O(len(b)) space.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
+	prev2 := make([]int, len(rb)+1) // row i-2
+	prev := make([]int, len(rb)+1)  // row i-1
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = j
@@ -71,18 +85,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			// Adjacent transposition counts as one edit ("pramas" for "params").
 			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prevPrev(i, j, ra, rb)+1)
+				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
-}
-
-// prevPrev computes the distance of the prefixes two shorter on both sides; the table is small
-// (identifiers), so recomputing keeps editDistance simple.
-func prevPrev(i, j int, ra, rb []rune) int {
-	return editDistance(string(ra[:i-2]), string(rb[:j-2]))
 }

@@ -1,16 +1,16 @@
 package connectors
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 func init() {
@@ -18,38 +18,39 @@ func init() {
 		Summary:         "a pipeline variable: tap reads variables[locator] as rows, sink stores rows into it",
 		Ops:             OpTap | OpSink,
 		LocatorRequired: true,
+		ExactRows:       true,
 	}, func(p map[string]any) Connection { return &VariableConnection{} })
 }
 
 // VariableConnection taps from and sinks into a pipeline variable named by its locator (not a
 // path: the locator is never resolved against a bucket).
 //
-// Tap: a list of records becomes one row each, a mapping one row, a scalar one row in a `json`
-// column; the rows are read by DuckDB's JSON reader, so types are inferred the same way as for
-// JSON files. Sink: the rows become a list of records; timestamps and dates keep their ISO text
-// form (AnkaFlow turned them into epoch milliseconds) and decimals keep their exact digits.
+// Sink keeps the rows exactly as DuckDB gave them (a *value.Rows: its Arrow batches, in
+// DuckDB's lossless Arrow form), so a tap of the same variable gives back the same columns in
+// the same order with the same types and values: DECIMAL, INTERVAL, MAP, TIMESTAMPTZ, UUID…
+// Templates see the rows as a list of ordered records.
+//
+// A variable set otherwise (context, API.setvariable, a loop row) is read as JSON: a list of
+// records becomes one row each, a mapping one row, a scalar one row in a `json` column; keys
+// keep their order, numbers their digits, and DuckDB's JSON reader infers the types.
 type VariableConnection struct {
 	Base
 }
 
 // Tap implements Connection.
 func (c *VariableConnection) Tap(ctx context.Context, query string) (array.RecordReader, error) {
-	v, ok := c.Variables()[c.Locator()]
-	if !ok {
-		v = nil
+	v := c.Variables()[c.Locator()]
+	if rows, ok := v.(*value.Rows); ok {
+		return rows.Reader()
 	}
-	v = Plain(v)
 	var data []any
 	switch x := v.(type) {
 	case []any:
 		data = x
-	case map[string]any:
+	case *value.Map, map[string]any:
 		data = []any{x}
 	default:
-		data = []any{map[string]any{"json": x}}
-	}
-	if len(data) == 0 {
-		data = []any{}
+		data = []any{value.MapOf("json", x)}
 	}
 	s, err := c.DuckDB(ctx)
 	if err != nil {
@@ -59,16 +60,12 @@ func (c *VariableConnection) Tap(ctx context.Context, query string) (array.Recor
 		// DuckDB cannot infer columns from an empty array: an empty table with one json column.
 		return s.QueryArrow(ctx, "SELECT NULL::JSON AS json WHERE false")
 	}
-	buf, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("variable %q cannot be read as rows: %w", c.Locator(), err)
-	}
 	dir, err := os.MkdirTemp("", "ankaflow-var-")
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "rows.json")
-	if err := os.WriteFile(path, buf, 0o600); err != nil {
+	if err := os.WriteFile(path, value.JSON(data), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -80,55 +77,40 @@ func (c *VariableConnection) Tap(ctx context.Context, query string) (array.Recor
 	return &cleanupReader{RecordReader: rows, cleanup: func() { os.RemoveAll(dir) }}, nil
 }
 
-// Sink implements Connection: the variable is replaced only when every row was read.
-func (c *VariableConnection) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
-	out := []any{}
-	for rows.Next() {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		js, err := rows.RecordBatch().MarshalJSON()
-		if err != nil {
-			return 0, err
-		}
-		dec := json.NewDecoder(bytes.NewReader(js))
-		dec.UseNumber()
-		var batch []any
-		if err := dec.Decode(&batch); err != nil {
-			return 0, err
-		}
-		for _, r := range batch {
-			out = append(out, numbersToGo(r))
-		}
+// TapSchema implements TapSchemaer for rows a sink stored (other values are read as JSON,
+// whose columns only DuckDB's reader knows).
+func (c *VariableConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	if rows, ok := c.Variables()[c.Locator()].(*value.Rows); ok {
+		return rows.Schema, nil
 	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	c.Variables()[c.Locator()] = out
-	return int64(len(out)), nil
+	return nil, nil
 }
 
-// numbersToGo turns json.Number into int64 when integral, float64 otherwise.
-func numbersToGo(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
+// Sink implements Connection: the variable is replaced only when every row was read.
+func (c *VariableConnection) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
+	var batches []arrow.RecordBatch
+	release := func() {
+		for _, b := range batches {
+			b.Release()
 		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbersToGo(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = numbersToGo(e)
-		}
-		return x
 	}
-	return v
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			release()
+			return 0, err
+		}
+		b := rows.RecordBatch()
+		b.Retain()
+		batches = append(batches, b)
+	}
+	if err := rows.Err(); err != nil {
+		release()
+		return 0, err
+	}
+	kept := value.NewRows(rows.Schema(), batches)
+	release() // NewRows holds its own references
+	c.Variables()[c.Locator()] = kept
+	return int64(kept.Len()), nil
 }
 
 type cleanupReader struct {

@@ -63,8 +63,10 @@ import "C"
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime/cgo"
 	"runtime/debug"
+	"strings"
 	"unsafe"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
@@ -127,12 +129,28 @@ func connectionIDOf(clientContext unsafe.Pointer) (uint64, bool) {
 
 // ---- table functions ----
 
-// A panic must not unwind into DuckDB's C++ frames: callbacks turn panics into errors.
+// A panic must not unwind into DuckDB's C++ frames: callbacks turn panics into errors. The
+// stack trace goes to the log, never into the error (which reaches SQL and wire clients).
 func recovered(setError func(string)) {
 	if r := recover(); r != nil {
-		setError(fmt.Sprintf("ankaflow: panic in Go callback: %v\n%s", r, debug.Stack()))
+		slog.Error("ankaflow: panic in a Go callback of DuckDB", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		setError(PanicMessage(r))
 	}
 }
+
+// PanicMessage is the short error a recovered panic becomes: what panicked, not where (the
+// stack trace is logged). Wire servers map it to SQLSTATE XX000.
+func PanicMessage(r any) string {
+	msg := strings.Join(strings.Fields(fmt.Sprint(r)), " ")
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	return InternalErrorPrefix + msg + " (the server log has the details)"
+}
+
+// InternalErrorPrefix starts the message of an error that is a bug in ankaflow, not in the
+// query.
+const InternalErrorPrefix = "ankaflow internal error: "
 
 //export afTableBind
 func afTableBind(info unsafe.Pointer) {

@@ -42,6 +42,11 @@ type CopyTarget struct {
 	// context, cancelled if the COPY is cancelled or fails. rows must not be used after Sink
 	// returns. The returned count is informational: DuckDB reports the rows it delivered.
 	Sink func(ctx context.Context, caller *Session, target string, options map[string]any, rows array.RecordReader) (int64, error)
+	// Exact, when set, tells for a target whether Sink wants the rows in Arrow that keeps every
+	// DuckDB type (DuckDB's arrow_lossless_conversion: UUID, HUGEINT, TIME WITH TIME ZONE,
+	// BIT, JSON arrive as DuckDB's Arrow extension types, which DuckDB reads back as the same
+	// types). Otherwise those arrive as plain Arrow types (UUID as text…).
+	Exact func(caller *Session, target string) bool
 }
 
 type copyRegistration struct {
@@ -66,11 +71,17 @@ type copyBindData struct {
 	schema  *arrow.Schema
 	options map[string]any
 	opts    bindings.ArrowOptions
+	// exactSchema and exactOpts are the lossless conversion (CopyTarget.Exact).
+	exactSchema *arrow.Schema
+	exactOpts   bindings.ArrowOptions
 }
 
 func (bd *copyBindData) close() {
 	if bd.opts.Ptr != nil {
 		bindings.DestroyArrowOptions(&bd.opts)
+	}
+	if bd.exactOpts.Ptr != nil {
+		bindings.DestroyArrowOptions(&bd.exactOpts)
 	}
 }
 
@@ -128,6 +139,13 @@ func copyBind(reg *copyRegistration, info unsafe.Pointer) {
 	bd := &copyBindData{reg: reg, options: options}
 	bindings.ConnectionGetArrowOptions(bindings.Connection{Ptr: conn}, &bd.opts)
 	bd.schema, err = capi.ArrowSchema(bd.opts.Ptr, types, copyBindNames(info, n))
+	if err == nil && reg.t.Exact != nil {
+		var exact *Session
+		if exact, err = reg.db.exactSession(); err == nil {
+			bindings.ConnectionGetArrowOptions(exact.raw, &bd.exactOpts)
+			bd.exactSchema, err = capi.ArrowSchema(bd.exactOpts.Ptr, types, copyBindNames(info, n))
+		}
+	}
 	if err != nil {
 		bd.close()
 		copyBindError(info, fmt.Sprintf("COPY … (FORMAT %s): cannot describe the rows as Arrow: %v", format, err))
@@ -186,6 +204,8 @@ func copyBindNames(info unsafe.Pointer, n int) []string {
 // reads through copyReader on its own goroutine.
 type copyState struct {
 	bd     *copyBindData
+	schema *arrow.Schema         // the rows' Arrow schema (bd's plain or exact one)
+	opts   bindings.ArrowOptions // the conversion that goes with schema
 	ch     chan arrow.RecordBatch
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -216,9 +236,13 @@ func copyInit(bd *copyBindData, target string, connID uint64, haveID bool) (*cop
 	if caller != nil {
 		ctx = caller.Context()
 	}
-	st := &copyState{bd: bd, ch: make(chan arrow.RecordBatch, copyQueue), done: make(chan struct{})}
+	st := &copyState{bd: bd, ch: make(chan arrow.RecordBatch, copyQueue), done: make(chan struct{}),
+		schema: bd.schema, opts: bd.opts}
+	if bd.exactSchema != nil && bd.reg.t.Exact(caller, target) {
+		st.schema, st.opts = bd.exactSchema, bd.exactOpts
+	}
 	st.ctx, st.cancel = context.WithCancel(ctx)
-	rd := &copyReader{st: st, schema: bd.schema}
+	rd := &copyReader{st: st, schema: st.schema}
 	rd.refs.Store(1)
 	go func() {
 		defer close(st.done)
@@ -251,7 +275,7 @@ func (st *copyState) sink(chunk unsafe.Pointer) error {
 		return st.stoppedErr()
 	default:
 	}
-	rec, err := capi.ChunkToRecord(st.bd.opts.Ptr, chunk, st.bd.schema)
+	rec, err := capi.ChunkToRecord(st.opts.Ptr, chunk, st.schema)
 	if err != nil {
 		return fmt.Errorf("COPY … (FORMAT %s): cannot convert rows to Arrow: %w", st.bd.reg.t.Format, err)
 	}

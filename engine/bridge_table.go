@@ -50,6 +50,13 @@ type TableFunction struct {
 	// reader is released when the query ends, successfully or not. A prepared statement
 	// executed again calls Bind again for fresh rows (its schema must not change).
 	Bind func(ctx context.Context, caller *Session, args []any, named map[string]any) (array.RecordReader, error)
+	// Schema, when set, tells the result columns without doing the work: DuckDB calls it
+	// while it binds the query, and Bind only when the query executes. So planning a query
+	// (EXPLAIN, PREPARE, a wire client's Parse and Describe) never runs a pipeline, writes a
+	// file or reads a remote system's rows. The reader Bind returns must have these columns
+	// (names and types), or the query fails. A nil schema (and no error) means "not known
+	// cheaply": Bind is then called at bind time, as without Schema.
+	Schema func(ctx context.Context, caller *Session, args []any, named map[string]any) (*arrow.Schema, error)
 	// Parallel lets several DuckDB threads convert and consume batches of the reader at once
 	// (the reader itself is always read by one goroutine). DuckDB only runs a table function on
 	// several threads where row order does not matter (it keeps insertion order otherwise).
@@ -265,18 +272,35 @@ func tableBind(info unsafe.Pointer) {
 		return
 	}
 	bd.conn = conn
-	r, cancel, err := bd.open()
-	if err != nil {
-		bindings.BindSetError(bi, err.Error())
-		return
+	var r array.RecordReader
+	var cancel context.CancelFunc
+	if reg.fn.Schema != nil {
+		ctx := context.Background()
+		if caller != nil {
+			ctx = caller.Context()
+		}
+		schema, err := reg.fn.Schema(ctx, caller, bd.args, bd.named)
+		if err != nil {
+			bindings.BindSetError(bi, err.Error())
+			return
+		}
+		bd.schema = schema
+	}
+	if bd.schema == nil {
+		if r, cancel, err = bd.open(); err != nil {
+			bindings.BindSetError(bi, err.Error())
+			return
+		}
+		bd.schema = r.Schema()
 	}
 	fail := func(err error) {
-		r.Release() // before cancelling: see prefetch
-		cancel()
+		if r != nil {
+			r.Release() // before cancelling: see prefetch
+			cancel()
+		}
 		bd.conv.Close()
 		bindings.BindSetError(bi, err.Error())
 	}
-	bd.schema = r.Schema()
 	if bd.schema == nil || bd.schema.NumFields() == 0 {
 		fail(fmt.Errorf("%s: the rows have no columns", reg.fn.Name))
 		return
@@ -296,6 +320,21 @@ func tableBind(info unsafe.Pointer) {
 	}
 	bd.first, bd.firstCancel = r, cancel
 	bindings.BindSetBindData(bi, newHandle(bd), cbDeleteHandle)
+}
+
+// sameColumns compares column names and types (not nullability or metadata, which Arrow
+// producers set differently for the same data).
+func sameColumns(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.Fields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || !arrow.TypeEqual(fa.Type, fb.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // duckTypes finds the DuckDB types an Arrow schema converts to, by converting an empty batch.
@@ -364,13 +403,14 @@ func tableInit(info unsafe.Pointer) {
 	bd.first, bd.firstCancel = nil, nil
 	bd.mu.Unlock()
 	if r == nil {
-		// Executed again (a prepared statement): bind anew for fresh rows.
+		// Executed (again, for a prepared statement; or for the first time when the columns
+		// came from Schema): open the reader now, for fresh rows.
 		var err error
 		if r, cancel, err = bd.open(); err != nil {
 			bindings.InitSetError(ii, err.Error())
 			return
 		}
-		if !r.Schema().Equal(bd.schema) {
+		if !sameColumns(r.Schema(), bd.schema) {
 			r.Release() // before cancelling: see prefetch
 			cancel()
 			bindings.InitSetError(ii, fmt.Sprintf("%s: the columns changed since the statement was prepared (now %s, was %s): prepare it again", bd.reg.fn.Name, r.Schema(), bd.schema))

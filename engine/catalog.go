@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"log/slog"
 	"sort"
 	"sync"
 )
@@ -15,8 +16,9 @@ type Entry struct {
 	Module    string
 	Classname string
 	Locator   string
-	// Params as shown in listings and logs: secrets already redacted.
-	Params map[string]string
+	// Params as shown in listings and logs: a JSON object, keys in the order they were
+	// written, secrets already redacted at any depth.
+	Params string
 	// Origin tells where the connection was defined, e.g. "pipeline.yaml:12".
 	Origin string
 	Conn   any
@@ -113,7 +115,11 @@ func closeEntry(old, replacement *Entry) {
 		return
 	}
 	if cl, ok := old.Conn.(io.Closer); ok {
-		cl.Close()
+		// Nobody waits for this close (the session ended or the name was reused): a failure
+		// is logged rather than lost.
+		if err := cl.Close(); err != nil {
+			slog.Warn("ankaflow: closing a connection failed", "connection", old.Name, "kind", old.Kind, "error", err.Error())
+		}
 	}
 }
 

@@ -79,6 +79,9 @@ type DB struct {
 
 	functions map[string]bool // table functions registered through RegisterTableFunction
 	values    map[string]any  // see Set
+
+	exactMu sync.Mutex
+	exact   *Session // see exactSession
 }
 
 // Set attaches a database-wide value (layers above the engine keep defaults here that every
@@ -218,6 +221,11 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	// The bridge's conversion session is one of db.sessions (closed below); forget it so the
+	// closed database is not kept reachable.
+	bridgeSessions.Lock()
+	delete(bridgeSessions.m, db)
+	bridgeSessions.Unlock()
 	sessions := make([]*Session, 0, len(db.sessions))
 	for _, s := range db.sessions {
 		sessions = append(sessions, s)

@@ -497,7 +497,7 @@ func (c *conn) loop() {
 			return
 		}
 		c.next = m.next
-		if !c.dispatch(m.msg) {
+		if !c.dispatchRecovering(m.msg) {
 			return
 		}
 	}

@@ -8,6 +8,8 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/ankaflow/ankaflow/engine"
 )
 
 // SQLSTATE codes the server itself raises.
@@ -161,6 +163,9 @@ var sqlstateRules = []sqlstateRule{
 
 // sqlstateFor maps a DuckDB error kind and message to a SQLSTATE (XX000 when no rule matches).
 func sqlstateFor(kind duckdb.ErrorType, msg string) string {
+	if strings.Contains(msg, engine.InternalErrorPrefix) {
+		return codeInternalError // a recovered panic: a bug of ours, whatever DuckDB's kind
+	}
 	lower := strings.ToLower(msg)
 	for _, r := range sqlstateRules {
 		if r.kind == kind && (r.contains == "" || strings.Contains(lower, r.contains)) {

@@ -3,6 +3,8 @@ package pgwire
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ankaflow/ankaflow/engine/sqlast"
 )
 
 // This file holds the little lexing the server does on SQL text. It never decides how a query
@@ -20,161 +22,21 @@ type sqlPiece struct {
 	start int
 }
 
-// splitStatements splits a query at top-level semicolons, skipping string literals ('…',
-// E'…' with backslash escapes), quoted identifiers, dollar-quoted strings and comments
-// (-- and nested /* */). Pieces with nothing but blanks and comments are dropped, as DuckDB
-// drops empty statements.
+// splitStatements finds the texts of a query's statements (sqlast.Pieces).
 func splitStatements(q string) []sqlPiece {
 	var out []sqlPiece
-	start := 0
-	emit := func(end int) {
-		text := q[start:end]
-		if !blankSQL(text) {
-			out = append(out, sqlPiece{text: text, start: start})
-		}
+	for _, p := range sqlast.Pieces(q) {
+		out = append(out, sqlPiece{text: p.Text, start: p.Start})
 	}
-	for i := 0; i < len(q); {
-		c := q[i]
-		switch {
-		case c == ';':
-			emit(i)
-			i++
-			start = i
-		default:
-			i = skipToken(q, i)
-		}
-	}
-	emit(len(q))
 	return out
 }
 
-// skipToken returns the index just past the lexical element starting at i: a literal, quoted
-// identifier, comment, or a single byte.
-func skipToken(q string, i int) int {
-	c := q[i]
-	switch {
-	case c == '\'':
-		return skipQuoted(q, i+1, '\'', isEscapeString(q, i))
-	case c == '"':
-		return skipQuoted(q, i+1, '"', false)
-	case c == '-' && i+1 < len(q) && q[i+1] == '-':
-		j := strings.IndexByte(q[i:], '\n')
-		if j < 0 {
-			return len(q)
-		}
-		return i + j + 1
-	case c == '/' && i+1 < len(q) && q[i+1] == '*':
-		depth := 0
-		j := i
-		for j < len(q) {
-			if j+1 < len(q) && q[j] == '/' && q[j+1] == '*' {
-				depth++
-				j += 2
-				continue
-			}
-			if j+1 < len(q) && q[j] == '*' && q[j+1] == '/' {
-				depth--
-				j += 2
-				if depth == 0 {
-					return j
-				}
-				continue
-			}
-			j++
-		}
-		return len(q)
-	case c == '$':
-		if tag, ok := dollarTag(q, i); ok {
-			end := strings.Index(q[i+len(tag):], tag)
-			if end < 0 {
-				return len(q)
-			}
-			return i + len(tag) + end + len(tag)
-		}
-		return i + 1
-	case isIdentStart(c):
-		j := i + 1
-		for j < len(q) && isIdentChar(q[j]) {
-			j++
-		}
-		return j
-	}
-	return i + 1
-}
-
-// isEscapeString reports whether the quote at i opens an E'…' string.
-func isEscapeString(q string, i int) bool {
-	if i == 0 || (q[i-1] != 'E' && q[i-1] != 'e') {
-		return false
-	}
-	return i == 1 || !isIdentChar(q[i-2])
-}
-
-func skipQuoted(q string, i int, quote byte, backslash bool) int {
-	for i < len(q) {
-		c := q[i]
-		if backslash && c == '\\' {
-			i += 2
-			continue
-		}
-		if c == quote {
-			if i+1 < len(q) && q[i+1] == quote {
-				i += 2
-				continue
-			}
-			return i + 1
-		}
-		i++
-	}
-	return len(q)
-}
-
-// dollarTag recognises a dollar-quote opener ($$ or $tag$) at i; $1 is a parameter.
-func dollarTag(q string, i int) (string, bool) {
-	if i > 0 && isIdentChar(q[i-1]) {
-		return "", false
-	}
-	j := i + 1
-	if j < len(q) && q[j] >= '0' && q[j] <= '9' {
-		return "", false
-	}
-	for j < len(q) && isIdentChar(q[j]) {
-		j++
-	}
-	if j < len(q) && q[j] == '$' {
-		return q[i : j+1], true
-	}
-	return "", false
-}
-
-func isIdentStart(c byte) bool {
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80
-}
-
-func isIdentChar(c byte) bool {
-	return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'
-}
-
-// blankSQL reports whether s holds only whitespace and comments.
-func blankSQL(s string) bool {
-	return skipBlank(s, 0) >= len(s)
-}
-
-// skipBlank skips whitespace and comments from i.
-func skipBlank(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
-		case c == '-' && i+1 < len(s) && s[i+1] == '-', c == '/' && i+1 < len(s) && s[i+1] == '*':
-			i = skipToken(s, i)
-		default:
-			return i
-		}
-	}
-	return i
-}
+func skipToken(q string, i int) int            { return sqlast.SkipToken(q, i) }
+func dollarTag(q string, i int) (string, bool) { return sqlast.DollarTag(q, i) }
+func isIdentStart(c byte) bool                 { return sqlast.IsIdentStart(c) }
+func isIdentChar(c byte) bool                  { return sqlast.IsIdentChar(c) }
+func blankSQL(s string) bool                   { return sqlast.Blank(s) }
+func skipBlank(s string, i int) int            { return sqlast.SkipBlank(s, i) }
 
 // sqlToken is one lexical token of a statement, as far as the interceptors care.
 type sqlToken struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
 	"github.com/ankaflow/ankaflow/pipeline"
 	_ "github.com/ankaflow/ankaflow/sqlfuncs"
 )
@@ -91,8 +92,8 @@ func BenchmarkPipeline10M(b *testing.B) {
 		db.Close()
 	}
 	var stmts []string
-	for _, s := range pipeline.SplitStatements(plan.String()) {
-		stmts = append(stmts, s)
+	for _, s := range sqlast.Pieces(plan.String()) {
+		stmts = append(stmts, s.Text)
 	}
 	if len(stmts) != 3 {
 		b.Fatalf("expected 3 statements in the plan, got %d:\n%s", len(stmts), plan.String())

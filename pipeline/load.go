@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ankaflow/ankaflow/connectors"
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 var stageKeys = []string{"name", "kind", "connection", "query", "skip_if", "show", "show_schema", "explain",
@@ -235,6 +236,8 @@ func (l *loader) stage(n *yaml.Node) *Stage {
 
 func (l *loader) connection(n *yaml.Node, stage string) *Connection {
 	c := &Connection{Pos: l.pos(n), pos: map[string]Pos{}, paramsPos: map[string]Pos{}, paramsKeyPos: map[string]Pos{}}
+	var paramNodes map[string]*yaml.Node
+	defer func() { textParams(c, paramNodes) }()
 	for _, p := range l.pairs(n, stage) {
 		c.pos[p.key] = l.pos(p.value)
 		v := p.value
@@ -251,8 +254,13 @@ func (l *loader) connection(n *yaml.Node, stage string) *Connection {
 			switch {
 			case v.Kind == yaml.MappingNode:
 				c.Params = map[string]any{}
+				paramNodes = map[string]*yaml.Node{}
 				for _, pp := range l.pairs(v, stage) {
+					if _, seen := c.Params[pp.key]; !seen {
+						c.ParamOrder = append(c.ParamOrder, pp.key)
+					}
 					c.Params[pp.key] = l.value(pp.value, true)
+					paramNodes[pp.key] = pp.value
 					c.paramsPos[pp.key] = l.pos(pp.value)
 					c.paramsKeyPos[pp.key] = l.pos(pp.kpos)
 				}
@@ -281,6 +289,24 @@ func (l *loader) connection(n *yaml.Node, stage string) *Connection {
 		}
 	}
 	return c
+}
+
+// textParams gives each param the connection declares as text its scalar exactly as written:
+// YAML would read `password: 0123` as the number 83 and `version: 1.10` as 1.1.
+func textParams(c *Connection, nodes map[string]*yaml.Node) {
+	if len(nodes) == 0 {
+		return
+	}
+	k, err := connectors.Resolve(connectors.Definition{Kind: c.Kind, Module: c.Module, Classname: c.Classname})
+	if err != nil {
+		return
+	}
+	for _, p := range k.Params.Params {
+		n := resolve(nodes[p.Name])
+		if p.Type == "string" && n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+			c.Params[p.Name] = n.Value
+		}
+	}
 }
 
 // paramsJSONKey holds a whole-params @json string until it is rendered.
@@ -421,6 +447,11 @@ func (l *loader) value(n *yaml.Node, ordered bool) any {
 		switch n.Tag {
 		case "!!timestamp", "!!str", "!!binary", "!!merge":
 			return n.Value
+		case "!!int", "!!float":
+			if value.NeedsDecimal(strings.ReplaceAll(n.Value, "_", "")) {
+				// More digits than a float64 keeps: exact (e.g. a DECIMAL bound).
+				return value.Decimal(strings.TrimPrefix(strings.ReplaceAll(n.Value, "_", ""), "+"))
+			}
 		}
 		var v any
 		if err := n.Decode(&v); err != nil {

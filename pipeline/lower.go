@@ -8,6 +8,7 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
 	"github.com/ankaflow/ankaflow/pipeline/template"
 )
 
@@ -181,7 +182,10 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			SQL: "CREATE OR REPLACE TABLE " + name + " AS SELECT * FROM connection_sql(" + engine.QuoteLiteral(st.Name) + ", " + engine.QuoteLiteral(rs.Query) + ")"})
 		b.Produces = st.Name
 	case KindInternal:
-		stmts := SplitStatements(rs.Query)
+		stmts, err := sqlast.Split(ctx, r.session, rs.Query)
+		if err != nil {
+			return nil, fmt.Errorf("internal stage '%s': %w", st.Name, err)
+		}
 		if len(stmts) == 0 {
 			return nil, fmt.Errorf("internal stage '%s' has an empty query", st.Name)
 		}

@@ -108,9 +108,11 @@ type Connection struct {
 	Classname string
 	Locator   string
 	Params    map[string]any // nested mappings are *connectors.Map (ordered)
-	Config    map[string]any // raw; decoded into connectors.Config after rendering
-	Fields    []connectors.Field
-	HasConfig bool
+	// ParamOrder lists the params' keys in the order they were written.
+	ParamOrder []string
+	Config     map[string]any // raw; decoded into connectors.Config after rendering
+	Fields     []connectors.Field
+	HasConfig  bool
 
 	Pos          Pos
 	pos          map[string]Pos

@@ -154,11 +154,20 @@ func (r *Runner) renderConnection(st *Stage, rs *renderedStage) (*connectors.Def
 		if err != nil {
 			return nil, err
 		}
-		m, ok := connectors.Plain(v).(map[string]any)
-		if !ok && !r.planOnly {
-			return nil, fmt.Errorf("connection.params (%s): the @json block must produce a mapping, got %T", c.At("params").Short(), v)
+		m, ok := v.(*connectors.Map)
+		if !ok {
+			if !r.planOnly {
+				return nil, fmt.Errorf("connection.params (%s): the @json block must produce a mapping, got %T", c.At("params").Short(), v)
+			}
+		} else {
+			// Top-level keys in a plain map (the connection's params), their order kept
+			// aside; nested mappings stay ordered.
+			def.Params = make(map[string]any, m.Len())
+			for _, k := range m.Keys {
+				def.Params[k] = m.Values[k]
+			}
+			def.ParamOrder = m.Keys
 		}
-		def.Params = m
 	} else {
 		// A param the connection declares as text gets the rendered text as is: type inference
 		// would turn a password like "1e3" into the number 1000.
@@ -169,6 +178,7 @@ func (r *Runner) renderConnection(st *Stage, rs *renderedStage) (*connectors.Def
 			}
 		}
 		def.Params = map[string]any{}
+		def.ParamOrder = c.ParamOrder
 		for _, k := range sortedKeys(c.Params) {
 			field := "connection.params." + k
 			var v any

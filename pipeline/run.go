@@ -413,11 +413,7 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 // Inside a nested loop the enclosing row is variables.loop_parent; both are restored when the
 // loop ends, so an outer loop's row survives an inner loop (AnkaFlow lost it).
 func (r *Runner) loop(ctx context.Context, s Step, depth int) (int64, error) {
-	rows, err := r.session.QueryContext(ctx, "SELECT * FROM "+q(s.Target))
-	if err != nil {
-		return 0, err
-	}
-	recs, _, err := readRows(rows)
+	recs, _, err := readRows(ctx, r.session, "SELECT * FROM "+q(s.Target), -1)
 	if err != nil {
 		return 0, err
 	}
@@ -445,18 +441,6 @@ func restore(m map[string]any, k string, v any, had bool) {
 	} else {
 		delete(m, k)
 	}
-}
-
-func describeRow(rec map[string]any) string {
-	var parts []string
-	for _, k := range sortedKeys(rec) {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, rec[k]))
-	}
-	s := "{" + strings.Join(parts, ", ") + "}"
-	if len(s) > 200 {
-		s = s[:197] + "...}"
-	}
-	return s
 }
 
 // Environment is the process environment as a template value (context.env).

@@ -5,23 +5,29 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/mattn/go-runewidth"
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
-// showRows prints up to n rows (n < 0: all) of a table as an aligned text table.
+// showRows prints up to n rows (n < 0: all) of a table as an aligned text table, each value
+// in DuckDB's text form (value.Format).
 func showRows(ctx context.Context, w io.Writer, s *engine.Session, table string, n int) error {
 	query := "SELECT * FROM " + q(table)
 	if n >= 0 {
 		query += fmt.Sprintf(" LIMIT %d", n)
 	}
-	rows, err := s.QueryContext(ctx, query)
+	rows, err := s.QueryArrow(ctx, query)
 	if err != nil {
 		return err
 	}
-	recs, cols, err := readRows(rows)
+	defer rows.Release()
+	cols, cells, numeric, err := textCells(rows)
 	if err != nil {
 		return err
 	}
@@ -29,26 +35,31 @@ func showRows(ctx context.Context, w io.Writer, s *engine.Session, table string,
 	if err := s.QueryRowContext(ctx, "SELECT count(*) FROM "+q(table)).Scan(&total); err != nil {
 		return err
 	}
-	cells := make([][]string, len(recs))
-	numeric := make([]bool, len(cols))
-	for i := range numeric {
-		numeric[i] = true
-	}
-	for i, r := range recs {
-		cells[i] = make([]string, len(cols))
-		for j, c := range cols {
-			v := r[c]
-			switch v.(type) {
-			case int64, float64, nil:
-			default:
-				numeric[j] = false
-			}
-			cells[i][j] = cellText(v)
-		}
-	}
-	fmt.Fprintf(w, "%s: %s\n", table, rowsLabel(int64(len(recs)), total))
+	fmt.Fprintf(w, "%s: %s\n", table, rowsLabel(int64(len(cells)), total))
 	FormatTable(w, cols, cells, numeric)
 	return nil
+}
+
+// textCells reads a result as text cells (value.Format, NULL as "NULL", line breaks and tabs
+// escaped so a row stays one line) and tells which columns are numeric (right-aligned).
+func textCells(rows array.RecordReader) (cols []string, cells [][]string, numeric []bool, err error) {
+	schema := rows.Schema()
+	for _, f := range schema.Fields() {
+		cols = append(cols, f.Name)
+		numeric = append(numeric, arrow.IsInteger(f.Type.ID()) || arrow.IsFloating(f.Type.ID()) || arrow.IsDecimal(f.Type.ID()))
+	}
+	esc := strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`)
+	for rows.Next() {
+		rec := rows.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			row := make([]string, len(cols))
+			for c := range cols {
+				row[c] = esc.Replace(value.Format(value.FromArrow(rec.Column(c), i)))
+			}
+			cells = append(cells, row)
+		}
+	}
+	return cols, cells, numeric, rows.Err()
 }
 
 func rowsLabel(shown, total int64) string {
@@ -65,33 +76,22 @@ func plural(n int64) string {
 	return "s"
 }
 
-func cellText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "NULL"
-	case string:
-		return strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(x)
-	case float64:
-		return fmt.Sprint(x)
-	}
-	return fmt.Sprint(v)
-}
-
-// FormatTable prints a psql-style aligned table (rightAlign marks numeric columns).
+// FormatTable prints a psql-style aligned table (rightAlign marks numeric columns). Widths
+// are display columns, so wide (CJK) characters line up.
 func FormatTable(w io.Writer, header []string, rows [][]string, rightAlign []bool) {
 	width := make([]int, len(header))
 	for i, h := range header {
-		width[i] = utf8.RuneCountInString(h)
+		width[i] = runewidth.StringWidth(h)
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			if n := utf8.RuneCountInString(c); n > width[i] {
+			if n := runewidth.StringWidth(c); n > width[i] {
 				width[i] = n
 			}
 		}
 	}
 	pad := func(s string, n int, right bool) string {
-		gap := strings.Repeat(" ", n-utf8.RuneCountInString(s))
+		gap := strings.Repeat(" ", max(0, n-runewidth.StringWidth(s)))
 		if right {
 			return gap + s
 		}

@@ -20,11 +20,14 @@ func init() {
 			named := map[string]engine.ArgType{"variables": engine.ArgAny, "context": engine.ArgAny}
 			if err := s.RegisterTableFunction(engine.TableFunction{
 				Name: "run_pipeline", Args: []engine.ArgType{engine.ArgVarchar}, Named: named, Bind: runPipelineFunc,
+				// The pipeline runs when the query executes, never when it is planned.
+				Schema: fixedSchema(stageRowsSchema),
 			}); err != nil {
 				return err
 			}
 			return s.RegisterTableFunction(engine.TableFunction{
 				Name: "load_pipeline", Args: []engine.ArgType{engine.ArgVarchar}, Named: named, Bind: loadPipelineFunc,
+				Schema: fixedSchema(loadedSchema),
 			})
 		},
 	})
@@ -130,14 +133,7 @@ func loadPipelineFunc(ctx context.Context, caller *engine.Session, args []any, n
 	if err != nil {
 		return nil, err
 	}
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "name", Type: arrow.BinaryTypes.String},
-		{Name: "stage_kind", Type: arrow.BinaryTypes.String},
-		{Name: "connection_kind", Type: arrow.BinaryTypes.String},
-		{Name: "status", Type: arrow.BinaryTypes.String},
-		{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
-	}, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, loadedSchema)
 	defer b.Release()
 	for _, l := range loaded {
 		b.Field(0).(*array.StringBuilder).Append(l.Stage.Name)
@@ -158,8 +154,15 @@ func loadPipelineFunc(ctx context.Context, caller *engine.Session, args []any, n
 	return oneBatch(b)
 }
 
-func stageRows(stages []StageResult) array.RecordReader {
-	schema := arrow.NewSchema([]arrow.Field{
+var (
+	loadedSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "name", Type: arrow.BinaryTypes.String},
+		{Name: "stage_kind", Type: arrow.BinaryTypes.String},
+		{Name: "connection_kind", Type: arrow.BinaryTypes.String},
+		{Name: "status", Type: arrow.BinaryTypes.String},
+		{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	stageRowsSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "name", Type: arrow.BinaryTypes.String},
 		{Name: "kind", Type: arrow.BinaryTypes.String},
 		{Name: "status", Type: arrow.BinaryTypes.String},
@@ -168,7 +171,14 @@ func stageRows(stages []StageResult) array.RecordReader {
 		{Name: "depth", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+)
+
+func fixedSchema(s *arrow.Schema) func(context.Context, *engine.Session, []any, map[string]any) (*arrow.Schema, error) {
+	return func(context.Context, *engine.Session, []any, map[string]any) (*arrow.Schema, error) { return s, nil }
+}
+
+func stageRows(stages []StageResult) array.RecordReader {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, stageRowsSchema)
 	defer b.Release()
 	for _, st := range stages {
 		b.Field(0).(*array.StringBuilder).Append(st.Name)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
 	"github.com/ankaflow/ankaflow/pipeline/template"
 )
 
@@ -374,17 +375,9 @@ func quoteAll(s []string) []string {
 // tableNames lists the unqualified tables a query reads, using DuckDB's parser (CTE names and
 // table functions are not tables).
 func tableNames(ctx context.Context, s *engine.Session, query string) ([]string, error) {
-	rows, err := s.QueryContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", query)
+	js, err := sqlast.Serialize(ctx, s, query)
 	if err != nil {
 		return nil, err
 	}
-	var js string
-	for rows.Next() {
-		if err := rows.Scan(&js); err != nil {
-			rows.Close()
-			return nil, err
-		}
-	}
-	rows.Close()
-	return refsFromAST(js)
+	return sqlast.BaseTables(js)
 }

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -95,18 +94,27 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			Args:     []engine.ArgType{engine.ArgVarchar, engine.ArgVarchar},
 			Optional: 1,
 			Parallel: true,
+			// Planning a query with tap() asks the connection for its columns only; the tap
+			// runs when the query executes.
+			Schema: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (*arrow.Schema, error) {
+				c, name, query, err := tapCall(db, caller, args)
+				if err != nil {
+					return nil, err
+				}
+				ts, ok := c.(connectors.TapSchemaer)
+				if !ok {
+					return nil, nil
+				}
+				schema, err := ts.TapSchema(ctx, query)
+				if err != nil {
+					return nil, opError("tap", name, err)
+				}
+				return schema, nil
+			},
 			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
-				name, err := nameArg("tap", args)
+				c, name, query, err := tapCall(db, caller, args)
 				if err != nil {
 					return nil, err
-				}
-				c, err := lookup(db, caller, "tap", name)
-				if err != nil {
-					return nil, err
-				}
-				query := connectors.BaseOf(c).Query()
-				if len(args) > 1 && args[1] != nil {
-					query, _ = args[1].(string)
 				}
 				r, err := c.Tap(ctx, query)
 				if err != nil {
@@ -187,7 +195,29 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			n, err := c.Sink(ctx, rows)
 			return n, opError("sink", target, err)
 		},
+		Exact: func(caller *engine.Session, target string) bool {
+			c, err := lookup(db, caller, "sink", target)
+			return err == nil && connectors.KindOf(c).ExactRows
+		},
 	})
+}
+
+// tapCall resolves tap(name [, query]): the connection and the query (the stage's own unless
+// one is given).
+func tapCall(db *engine.DB, caller *engine.Session, args []any) (connectors.Connection, string, string, error) {
+	name, err := nameArg("tap", args)
+	if err != nil {
+		return nil, "", "", err
+	}
+	c, err := lookup(db, caller, "tap", name)
+	if err != nil {
+		return nil, "", "", err
+	}
+	query := connectors.BaseOf(c).Query()
+	if len(args) > 1 && args[1] != nil {
+		query, _ = args[1].(string)
+	}
+	return c, name, query, nil
 }
 
 func nameArg(op string, args []any) (string, error) {
@@ -258,7 +288,9 @@ var connectionsSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "module", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "classname", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "locator", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "params", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true},
+	// params is JSON (DuckDB reads Arrow's arrow.json extension as its JSON type): keys in the
+	// order they were written, values exact, secrets redacted.
+	{Name: "params", Type: &jsonType{arrow.ExtensionBase{Storage: arrow.BinaryTypes.String}}, Nullable: true},
 	{Name: "origin", Type: arrow.BinaryTypes.String, Nullable: true},
 }, nil)
 
@@ -279,16 +311,11 @@ func connectionRows(entries []*engine.Entry) array.RecordReader {
 		str(2, e.Module)
 		str(3, e.Classname)
 		str(4, e.Locator)
-		mb := b.Field(5).(*array.MapBuilder)
-		mb.Append(true)
-		keys := make([]string, 0, len(e.Params))
-		for k := range e.Params {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			mb.KeyBuilder().(*array.StringBuilder).Append(k)
-			mb.ItemBuilder().(*array.StringBuilder).Append(e.Params[k])
+		pb := b.Field(5).(*array.ExtensionBuilder).StorageBuilder().(*array.StringBuilder)
+		if e.Params == "" {
+			pb.Append("{}")
+		} else {
+			pb.Append(e.Params)
 		}
 		str(6, e.Origin)
 	}

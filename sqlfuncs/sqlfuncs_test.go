@@ -201,10 +201,15 @@ func TestConnections(t *testing.T) {
 	require.NoError(t, rows.Err())
 	require.Equal(t, []string{
 		"Files|Parquet||||{}|",
-		"Nums|CustomConnection|ankaflow.testing|Numbers||{password=***, rows=5}|pipeline.yaml:3",
+		"Nums|CustomConnection|ankaflow.testing|Numbers||{\"password\":\"***\",\"rows\":5}|pipeline.yaml:3",
 	}[0][:len("Files|Parquet")], got[0][:len("Files|Parquet")])
 	require.Equal(t, "Files|Parquet|||/data/x.parquet|{}|", got[0])
-	require.Equal(t, "Nums|CustomConnection|ankaflow.testing|Numbers||{password=***, rows=5}|pipeline.yaml:3", got[1])
+	require.Equal(t, "Nums|CustomConnection|ankaflow.testing|Numbers||{\"password\":\"***\",\"rows\":5}|pipeline.yaml:3", got[1])
+
+	// params is JSON: it can be queried as such.
+	var pw string
+	require.NoError(t, f.s.QueryRowContext(f.ctx, "SELECT typeof(params) || ' ' || (params->>'password') FROM connections() WHERE name = 'Nums'").Scan(&pw))
+	require.Equal(t, "JSON ***", pw)
 
 	// Another session sees only the database-wide connection.
 	other, err := f.db.NewSession(f.ctx)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/sqlast"
+	"github.com/ankaflow/ankaflow/engine/value"
 	"github.com/ankaflow/ankaflow/pipeline"
 )
 
@@ -88,7 +89,11 @@ func cmdSQL(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 
-	for i, stmt := range pipeline.SplitStatements(script) {
+	stmts, err := sqlast.Split(ctx, s, script)
+	if err != nil {
+		return err
+	}
+	for i, stmt := range stmts {
 		if err := runStatement(ctx, s, stmt, format, io.out); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -137,28 +142,34 @@ func runStatement(ctx context.Context, s *engine.Session, stmt, format string, w
 	switch format {
 	case "csv":
 		cw := csv.NewWriter(w)
-		cw.Write(names)
+		if err := cw.Write(names); err != nil {
+			return err
+		}
 		for rows.Next() {
 			for _, rec := range textRows(rows.RecordBatch()) {
-				cw.Write(rec)
+				if err := cw.Write(rec); err != nil {
+					return err
+				}
 			}
 			cw.Flush()
+			if err := cw.Error(); err != nil {
+				return err
+			}
 		}
 		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
 		return rows.Err()
 	case "json":
-		// One JSON object per line: streams, and every line is a complete record.
+		// One JSON object per line: streams, and every line is a complete record, its keys in
+		// column order and its numbers exact.
 		for rows.Next() {
-			b, err := rows.RecordBatch().MarshalJSON()
-			if err != nil {
-				return err
-			}
-			var recs []json.RawMessage
-			if err := json.Unmarshal(b, &recs); err != nil {
-				return err
-			}
-			for _, r := range recs {
-				fmt.Fprintln(w, string(r))
+			rec := rows.RecordBatch()
+			for i := 0; i < int(rec.NumRows()); i++ {
+				if _, err := fmt.Fprintf(w, "%s\n", value.JSON(value.Record(rec, i))); err != nil {
+					return err
+				}
 			}
 		}
 		return rows.Err()

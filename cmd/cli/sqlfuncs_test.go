@@ -39,7 +39,7 @@ func TestRunPipelineFromSQL(t *testing.T) {
 		"-c", "SELECT name, kind, status, rows FROM run_pipeline('"+p+"', variables := {'n': '3'}, context := {'root': '"+root+"'})",
 		"-c", "SELECT count(*) AS n FROM \"Back\"",
 		"-c", "SELECT count(*) AS again FROM tap('Back')",
-		"-c", "SELECT name, kind, module, classname, params['password'] AS pw FROM connections() ORDER BY name",
+		"-c", "SELECT name, kind, module, classname, params->>'password' AS pw FROM connections() ORDER BY name",
 	)
 	require.Equal(t, "name,kind,status,rows\n"+
 		"Seed,internal,ok,3\n"+

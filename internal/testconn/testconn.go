@@ -60,8 +60,13 @@ type Numbers struct {
 	mu         sync.Mutex
 	committed  []arrow.RecordBatch
 	statements []string
-	// Taps counts taps; Released counts released tap readers.
-	Taps, Released atomic.Int64
+	// Taps counts taps; Released counts released tap readers; Sinks counts sinks.
+	Taps, Released, Sinks atomic.Int64
+}
+
+// TapSchema implements connectors.TapSchemaer: the columns are fixed.
+func (c *Numbers) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	return numbersSchema, nil
 }
 
 var numbersSchema = arrow.NewSchema([]arrow.Field{
@@ -106,6 +111,7 @@ func (c *Numbers) Tap(ctx context.Context, query string) (array.RecordReader, er
 
 // Sink implements connectors.Connection: rows are staged and committed only at a clean end.
 func (c *Numbers) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
+	c.Sinks.Add(1)
 	var staged []arrow.RecordBatch
 	drop := func() {
 		for _, r := range staged {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	jmespath "github.com/jmespath-community/go-jmespath"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // apiMethods are the functions of the API name: API.dt, API.look, API.sqltuple,
@@ -158,6 +160,10 @@ func (n *jpNumbers) toJP(v any, depth int) any {
 	case float64:
 		n.floats[x] = true
 		return x
+	case value.Decimal:
+		f := x.Float64()
+		n.floats[f] = true
+		return f
 	case *DateTime:
 		return x.isoformat("T")
 	case *Date:
@@ -198,9 +204,10 @@ func (n *jpNumbers) fromJP(v any) any {
 		}
 		return out
 	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = n.fromJP(e)
+		// JMESPath gives Go maps: their keys are sorted so results are at least stable.
+		out := value.NewMap()
+		for _, k := range sortedKeys(x) {
+			out.Set(k, n.fromJP(x[k]))
 		}
 		return out
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 type filterFn func(r *renderer, v any, args []any, kw map[string]any) (any, error)
@@ -1013,6 +1015,8 @@ func (r *renderer) writeJSON(b *strings.Builder, v any, indent, depth int) error
 		}
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
+	case value.Decimal:
+		b.WriteString(string(x))
 	case float64:
 		switch {
 		case math.IsNaN(x):

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // methodFn is a method of a template value.
@@ -92,7 +94,7 @@ func methodOf(obj any, name string) *function {
 	switch obj.(type) {
 	case string:
 		table, prefix = strMethods, "str"
-	case map[string]any, ctxMap, *dict, *varsView:
+	case map[string]any, ctxMap, *dict, *varsView, *value.Map:
 		table, prefix = mapMethods, "dict"
 	case []any, ctxList, tuple:
 		table, prefix = listMethods, typeName(obj)

@@ -20,6 +20,8 @@ import (
 
 	// Time zones for API.dt(..., tz=...) and .to() work on machines without tzdata.
 	_ "time/tzdata"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // Scope is what a template can see. Context is read-only; Variables is the live pipeline
@@ -188,6 +190,16 @@ func (e *Engine) renderValue(v any, scope *Scope, where Where, depth int) (any, 
 	switch x := v.(type) {
 	case string:
 		return e.renderLeaf(x, scope, where)
+	case *value.Map:
+		out := &value.Map{Keys: make([]string, 0, len(x.Keys)), Values: make(map[string]any, len(x.Keys))}
+		for _, k := range x.Keys {
+			r, err := e.renderValue(x.Values[k], scope, where.child("."+k), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, r)
+		}
+		return out, nil
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for _, k := range sortedKeys(x) {
@@ -283,43 +295,10 @@ func (e *Engine) renderJSON(body string, scope *Scope, where Where) (any, error)
 	return v, nil
 }
 
-// decodeJSON parses one JSON document; integers become int64 (float64 when they do not fit),
-// other numbers float64.
+// decodeJSON parses one JSON document into the value model: objects keep their key order
+// (a CSV `columns` mapping is column order), numbers their exact digits.
 func decodeJSON(text string) (any, error) {
-	d := json.NewDecoder(strings.NewReader(text))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, fmt.Errorf("unexpected data after the JSON value at offset %d", d.InputOffset())
-	}
-	var extra any
-	if err := d.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("unexpected data after the JSON value")
-	}
-	return jsonNumbers(v), nil
-}
-
-func jsonNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return i
-		}
-		f, _ := strconv.ParseFloat(string(x), 64)
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = jsonNumbers(e)
-		}
-	}
-	return v
+	return value.DecodeJSON([]byte(text))
 }
 
 func lineCol(text string, offset int) (int, int) {
@@ -382,8 +361,14 @@ func InferType(s string) any {
 		return s
 	}
 	if isFloatLiteral(t) {
-		f, err := strconv.ParseFloat(strings.ReplaceAll(t, "_", ""), 64)
+		clean := strings.ReplaceAll(t, "_", "")
+		f, err := strconv.ParseFloat(clean, 64)
 		if err == nil && !math.IsInf(f, 0) {
+			// A number written with more digits than a float64 keeps (a DECIMAL pasted
+			// into a param) stays exact.
+			if value.NeedsDecimal(clean) {
+				return value.Decimal(strings.TrimPrefix(clean, "+"))
+			}
 			return f
 		}
 	}

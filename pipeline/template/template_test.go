@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 var fixedNow = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -367,7 +369,7 @@ func TestRenderValue(t *testing.T) {
 		"tpl_text":    "id-1",
 		"number":      5,
 		"nested":      map[string]any{"list": []any{int64(1), "x", 2, map[string]any{"deep": "d"}}},
-		"json":        map[string]any{"a": []any{int64(1), 2.5, "  spaced   text  "}, "b": map[string]any{"c": int64(1)}, "t": true},
+		"json":        value.MapOf("a", []any{int64(1), 2.5, "  spaced   text  "}, "b", value.MapOf("c", int64(1)), "t", true),
 		"json_plain":  []any{int64(1), int64(2)},
 		"not_json":    " @json{}",
 		"<< key >>":   "keys are not rendered",
@@ -424,12 +426,8 @@ func TestJSONBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"rows": []any{
-		map[string]any{"id": int64(1), "name": "a"},
-		map[string]any{"id": int64(2), "name": "b"},
-		map[string]any{"id": int64(3), "name": "c"},
-	}}
-	if !reflect.DeepEqual(got, want) {
+	// Objects keep their key order (value.Map).
+	if string(value.JSON(got)) != `{"rows":[{"id":1,"name":"a"},{"id":2,"name":"b"},{"id":3,"name":"c"}]}` {
 		t.Errorf("got %#v", got)
 	}
 	// Invalid JSON: a clear error with the parser's message and position.
@@ -444,7 +442,7 @@ func TestJSONBlocks(t *testing.T) {
 	}
 	// The deprecated prefix works and warns.
 	got, err = e.RenderValue(`JSON>{"a": << variables.a >>}`, scope, Where{Stage: "s", Field: "params.q"})
-	if err != nil || !reflect.DeepEqual(got, map[string]any{"a": int64(1)}) {
+	if err != nil || !reflect.DeepEqual(got, value.MapOf("a", int64(1))) {
 		t.Errorf("JSON>: %#v %v", got, err)
 	}
 	w := e.Warnings()
@@ -463,9 +461,9 @@ func TestJSONBlocks(t *testing.T) {
 	if len(seen) != 1 || len(e2.Warnings()) != 0 {
 		t.Errorf("Warn callback: %q", seen)
 	}
-	// Big integers that do not fit int64 become floats.
+	// Big integers that do not fit int64 keep every digit.
 	got, err = e.RenderValue("@json [123456789012345678901234567890]", scope, Where{})
-	if err != nil || !reflect.DeepEqual(got, []any{1.2345678901234568e29}) {
+	if err != nil || !reflect.DeepEqual(got, []any{value.Decimal("123456789012345678901234567890")}) {
 		t.Errorf("big int: %#v %v", got, err)
 	}
 }
@@ -519,7 +517,7 @@ func TestSetVariablePersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, ok := scope.Variables["d"].(map[string]any); !ok || !d["k"].(time.Time).Equal(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)) {
+	if d, ok := scope.Variables["d"].(*value.Map); !ok || !d.Values["k"].(time.Time).Equal(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("variables.d = %#v", scope.Variables["d"])
 	}
 	// A failed render changes nothing.

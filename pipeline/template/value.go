@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"reflect"
 	"sort"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/tokens"
+
+	"github.com/ankaflow/ankaflow/engine/value"
 )
 
 // The evaluator works on a small closed set of Go types; everything that comes in from the
@@ -26,6 +29,8 @@ import (
 //	[]any, ctxList       list (ctxList: a list reached through context)
 //	tuple                tuple
 //	map[string]any       dict from the caller's data (variables)
+//	*value.Map           ordered dict from the caller's data (rows, JSON, YAML mappings)
+//	value.Decimal        an exact number (DECIMAL columns, JSON numbers): prints its digits
 //	ctxMap               dict reached through context (read-only)
 //	*dict                dict created by the template (ordered)
 //	*varsView            the top-level `variables`
@@ -106,8 +111,34 @@ type apiNS struct{}
 func norm(v any, ro bool) any {
 	switch x := v.(type) {
 	case nil, bool, string, int64, float64, tuple, *dict, *DateTime, *Date, *function, *loopInfo,
-		apiNS, *varsView, ctxMap, ctxList, undefined:
+		apiNS, *varsView, ctxMap, ctxList, undefined, value.Decimal:
 		return v
+	case *value.Map:
+		if x == nil {
+			return nil
+		}
+		return v
+	case *value.Rows:
+		// A Variable sink's rows: a list of ordered records.
+		return wrapList(x.Records(), ro)
+	case value.MapValue:
+		m := value.NewMap()
+		for _, p := range x {
+			k, ok := p.Key.(string)
+			if !ok {
+				k = value.Format(p.Key)
+			}
+			m.Set(k, p.Value)
+		}
+		return m
+	case value.Date, value.Time, value.Timestamp, value.Interval:
+		// Their SQL text form, which pastes back into SQL as it came out of it.
+		return value.Format(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		return value.Decimal(x.String())
 	case map[string]any:
 		if ro {
 			return ctxMap(x)
@@ -187,7 +218,7 @@ func wrapMap(m map[string]any, ro bool) any {
 
 func uintValue(u uint64) any {
 	if u > math.MaxInt64 {
-		return float64(u)
+		return value.Decimal(strconv.FormatUint(u, 10))
 	}
 	return int64(u)
 }
@@ -268,13 +299,15 @@ func typeName(v any) string {
 		return "int"
 	case float64:
 		return "float"
+	case value.Decimal:
+		return "Decimal"
 	case string:
 		return "str"
 	case []any, ctxList:
 		return "list"
 	case tuple:
 		return "tuple"
-	case map[string]any, ctxMap, *dict, *varsView:
+	case map[string]any, ctxMap, *dict, *varsView, *value.Map:
 		return "dict"
 	case *DateTime:
 		return "datetime"
@@ -308,7 +341,7 @@ func asList(v any) ([]any, bool) {
 // isMap reports whether v is any kind of dict.
 func isMap(v any) bool {
 	switch v.(type) {
-	case map[string]any, ctxMap, *dict, *varsView:
+	case map[string]any, ctxMap, *dict, *varsView, *value.Map:
 		return true
 	}
 	return false
@@ -321,6 +354,14 @@ func mapKeys(v any) []string {
 		return append([]string(nil), x.keys...)
 	case *varsView:
 		return x.keys()
+	case *value.Map:
+		out := make([]string, 0, len(x.Keys))
+		for _, k := range x.Keys {
+			if !isDunderKey(k) {
+				out = append(out, k)
+			}
+		}
+		return out
 	case map[string]any:
 		return visibleKeys(x)
 	case ctxMap:
@@ -372,6 +413,12 @@ func mapGet(v any, k string) (any, bool) {
 			return nil, false
 		}
 		return norm(e, false), true
+	case *value.Map:
+		e, ok := x.Values[k]
+		if !ok {
+			return nil, false
+		}
+		return norm(e, false), true
 	case ctxMap:
 		e, ok := x[k]
 		if !ok {
@@ -417,6 +464,8 @@ func length(v any) (int, error) {
 		return len(visibleKeys(x)), nil
 	case ctxMap:
 		return len(visibleKeys(x)), nil
+	case *value.Map:
+		return len(mapKeys(x)), nil
 	case *dict:
 		return len(x.keys), nil
 	case *varsView:
@@ -467,6 +516,8 @@ func truth(v any) (bool, error) {
 		return x != 0, nil
 	case float64:
 		return x != 0, nil
+	case value.Decimal:
+		return x.Float64() != 0, nil
 	case string:
 		return x != "", nil
 	case undefined:
@@ -501,6 +552,8 @@ func toStr(v any) (string, error) {
 		return "False", nil
 	case float64:
 		return pyFloat(x), nil
+	case value.Decimal:
+		return string(x), nil
 	case undefined:
 		return "", undefErr(x)
 	case *DateTime:
@@ -550,6 +603,8 @@ func writeRepr(b *strings.Builder, v any, depth, limit int) {
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
 		b.WriteString(pyFloat(x))
+	case value.Decimal:
+		b.WriteString(string(x))
 	case string:
 		b.WriteString(pyQuote(x))
 	case tuple:
@@ -574,7 +629,7 @@ func writeRepr(b *strings.Builder, v any, depth, limit int) {
 			writeRepr(b, e, depth+1, limit)
 		}
 		b.WriteByte(']')
-	case map[string]any, ctxMap, *dict, *varsView:
+	case map[string]any, ctxMap, *dict, *varsView, *value.Map:
 		b.WriteByte('{')
 		for i, k := range mapKeys(v) {
 			if i > 0 {
@@ -730,6 +785,8 @@ func number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int64:
 		return float64(x), true
+	case value.Decimal:
+		return x.Float64(), true
 	case float64:
 		return x, true
 	case bool:
@@ -825,7 +882,7 @@ func plainDepth(v any, depth int) any {
 		return nil
 	}
 	switch x := v.(type) {
-	case nil, bool, int64, float64, string:
+	case nil, bool, int64, float64, string, value.Decimal:
 		return x
 	case *DateTime:
 		return x.t
@@ -846,11 +903,12 @@ func plainDepth(v any, depth int) any {
 		return out
 	}
 	if isMap(v) {
+		// Ordered: a dict made in a template keeps its insertion order, data its own order.
 		ks := mapKeys(v)
-		out := make(map[string]any, len(ks))
+		out := &value.Map{Keys: make([]string, 0, len(ks)), Values: make(map[string]any, len(ks))}
 		for _, k := range ks {
 			e, _ := mapGet(v, k)
-			out[k] = plainDepth(e, depth+1)
+			out.Set(k, plainDepth(e, depth+1))
 		}
 		return out
 	}

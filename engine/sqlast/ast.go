@@ -1,15 +1,29 @@
-package pipeline
+package sqlast
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/ankaflow/ankaflow/engine"
 )
 
-// refsFromAST collects the unqualified base tables a query reads from DuckDB's JSON AST
+// Serialize is DuckDB's parse tree of query as JSON (json_serialize_sql): the one place the
+// project asks DuckDB's parser for it. A query DuckDB cannot parse gives JSON with
+// "error": true (see its error_type and error_message), not an error.
+func Serialize(ctx context.Context, s *engine.Session, query string) (string, error) {
+	var js string
+	if err := s.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", query).Scan(&js); err != nil {
+		return "", err
+	}
+	return js, nil
+}
+
+// BaseTables collects the unqualified base tables a query reads from DuckDB's JSON AST
 // (json_serialize_sql), leaving out names defined by the query's own CTEs.
-func refsFromAST(js string) ([]string, error) {
+func BaseTables(js string) ([]string, error) {
 	var root any
 	if err := json.Unmarshal([]byte(js), &root); err != nil {
 		return nil, err

@@ -1,0 +1,72 @@
+package value_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/engine/value"
+)
+
+// formatCases are SQL expressions whose DuckDB text (CAST … AS VARCHAR) Format must reproduce
+// from the value read out of DuckDB's Arrow result.
+var formatCases = []string{
+	"7::DOUBLE", "1e6::DOUBLE", "1e20::DOUBLE", "1e15::DOUBLE", "1e16::DOUBLE", "123456789012345678.0::DOUBLE",
+	"0.1::DOUBLE", "1.5e-7::DOUBLE", "0.0001::DOUBLE", "0.00001::DOUBLE", "'nan'::DOUBLE", "'inf'::DOUBLE",
+	"'-inf'::DOUBLE", "-0.0::DOUBLE", "-2.5::DOUBLE", "12345678.9::DOUBLE", "9007199254740993::DOUBLE", "2.5e-300::DOUBLE",
+	"1.5::FLOAT", "0.1::FLOAT", "16777217::FLOAT", "3.4e38::FLOAT",
+	"1.50::DECIMAL(5,2)", "123456789012345678.12::DECIMAL(20,2)", "1.0::DECIMAL(38,10)", "-0.5::DECIMAL(3,1)",
+	"0.01::DECIMAL(4,2)", "-0.01::DECIMAL(4,2)", "12::DECIMAL(4,0)", "0.1::DECIMAL(18,1)",
+	"INTERVAL 90 MINUTE", "INTERVAL '1 year 2 months 3 days 4 hours'", "INTERVAL '-1 day 2 hours'",
+	"INTERVAL '1.5 seconds'", "INTERVAL 0 SECOND", "INTERVAL '14 months'", "INTERVAL '-36 hours'",
+	"INTERVAL '-14 months'", "INTERVAL '1 month 1 day'", "INTERVAL '2 years'", "INTERVAL '-1 year -1 month'",
+	"INTERVAL '1 microsecond'", "INTERVAL '-0.25 seconds'",
+	"MAP {'a': 2, 'z': 1}", "MAP {'k w': 'x y'}", "MAP {1: [1]}", "MAP {'a': NULL}", "MAP {'=': 'a,b'}",
+	"{'z': 1, 'a': 'x'}", "{'z': 1, 'a': 'it''s, ok'}", "{'a': [1,2], 'b': {'c': NULL}}", "{'x y': 1}",
+	"{'a': 1.5::DOUBLE, 'b': 7::DOUBLE}", "{'a': 'x''y'}", "{'a': ' b'}", "{'a': NULL}", "{'k''q': 1}",
+	"[1,2]", "['a', 'b c', NULL, '', 'x,y', '[', 'NULL', 'null', 'a:b', 'a=b', '(x)', 'a\\b', '\"q\"', 'tab	']",
+	"[[1],[2,3]]", "[1.0::DOUBLE]", "['a''b']", "['{']", "[' a']", "[NULL]", "[]::INTEGER[]", "[1,2]::INTEGER[2]",
+	"[DATE '2024-01-02']", "[TIMESTAMP '2024-01-02 03:04:05']", "[TIMESTAMPTZ '2024-01-02 03:04:05+00']", "['a,b'::BLOB]", "{'t': TIME '01:02:03'}", "MAP {DATE '2024-01-01': INTERVAL 2 DAY}", "[INTERVAL 1 HOUR]", "[1.5::DECIMAL(3,1)]", "[{'a': 1}]",
+	"TIMESTAMPTZ '2024-01-02 03:04:05.123+02'", "TIMESTAMP '2024-01-02 03:04:05'", "TIMESTAMP '2024-01-02 03:04:05.5'",
+	"TIMESTAMP_NS '2024-01-02 03:04:05.123456789'", "TIMESTAMP_S '2024-01-02 03:04:05'", "TIMESTAMP_MS '2024-01-02 03:04:05.1'",
+	"TIMESTAMP '1969-12-31 23:59:59.999999'", "'infinity'::TIMESTAMP", "'-infinity'::TIMESTAMP",
+	"DATE '2024-01-02'", "DATE '1900-02-28'", "DATE '0044-03-15 (BC)'",
+	"TIME '01:02:03.5'", "TIME '00:00:00'", "TIME '23:59:59.999999'",
+	"'\\x01abc'::BLOB", "'ab'::BLOB", "'a\\x5Cb\\xFF'::BLOB",
+	"'550e8400-e29b-41d4-a716-446655440000'::UUID", "170141183460469231731687303715884105727::HUGEINT",
+	"-170141183460469231731687303715884105727::HUGEINT",
+	"18446744073709551615::UBIGINT", "true", "false", "42", "-7::TINYINT", "255::UTINYINT",
+	"'{\"b\":1,\"a\":2}'::JSON", "'x'::ENUM('x','y')", "union_value(num := 2)", "'日本語 テキスト'", "'plain'",
+}
+
+func TestFormatMatchesDuckDB(t *testing.T) {
+	ctx := context.Background()
+	db, err := engine.Open(ctx, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := db.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range formatCases {
+		rows, err := s.QueryArrow(ctx, "SELECT x, CAST(x AS VARCHAR) AS s FROM (SELECT "+e+" AS x)")
+		if err != nil {
+			t.Errorf("%s: %v", e, err)
+			continue
+		}
+		if !rows.Next() {
+			t.Errorf("%s: no row (%v)", e, rows.Err())
+			rows.Release()
+			continue
+		}
+		rec := rows.RecordBatch()
+		want := value.FromArrow(rec.Column(1), 0).(string)
+		got := value.Format(value.FromArrow(rec.Column(0), 0))
+		if got != want {
+			t.Errorf("%s: Format gives %q, DuckDB %q", e, got, want)
+		}
+		rows.Release()
+	}
+}
