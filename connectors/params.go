@@ -331,15 +331,44 @@ func (ps *ParamsSpec) Redacted(raw map[string]any) map[string]string {
 			out[k] = "***"
 			continue
 		}
-		out[k] = fmt.Sprint(v)
+		out[k] = fmt.Sprint(redactNested(v))
 	}
 	return out
+}
+
+// redactNested hides, inside nested mappings (Rest's client.auth, request.headers), the values
+// of keys that look secret, at any depth.
+func redactNested(v any) any {
+	switch x := Plain(v).(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if looksSecret(k) {
+				out[k] = "***"
+				continue
+			}
+			out[k] = redactNested(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactNested(e)
+		}
+		return out
+	default:
+		return x
+	}
 }
 
 // looksSecret guards free-form params, which have no spec, by name.
 func looksSecret(k string) bool {
 	k = strings.ToLower(k)
-	for _, w := range []string{"password", "secret", "token", "apikey", "api_key", "credential"} {
+	switch k {
+	case "auth", "authorization", "values", "cookie":
+		return true
+	}
+	for _, w := range []string{"password", "secret", "token", "apikey", "api_key", "api-key", "credential"} {
 		if strings.Contains(k, w) {
 			return true
 		}

@@ -22,6 +22,10 @@ type Spec struct {
 	Ops Ops
 	// LocatorRequired makes `locator` mandatory in YAML (file-like kinds).
 	LocatorRequired bool
+	// Keys are connection keys of this kind besides the common ones (kind, params, config,
+	// fields, locator…), e.g. Rest's `client` and `request`: the loader passes each to the
+	// params under its own name, so they are declared, decoded and rendered like params.
+	Keys []string
 }
 
 // Kind is a registered connection kind: a built-in kind name, or a custom (module, classname).
