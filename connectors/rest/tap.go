@@ -475,7 +475,7 @@ func newTapReader(ctx context.Context, t *tapRun) *tapReader {
 	return r
 }
 
-func (r *tapReader) Schema() *arrow.Schema           { return r.t.schema }
+func (r *tapReader) Schema() *arrow.Schema          { return r.t.schema }
 func (r *tapReader) RecordBatch() arrow.RecordBatch { return r.cur }
 func (r *tapReader) Record() arrow.RecordBatch      { return r.cur }
 func (r *tapReader) Err() error                     { return r.err }
