@@ -101,6 +101,7 @@ func (cl *client) do(ctx context.Context, c call) (*http.Response, []byte, error
 	if !idempotent(c.method) && !r.NonIdempotent {
 		attempts = 1
 	}
+	cl.redact.addQuerySecrets(c.url)
 	start := time.Now()
 	authRetried := false
 	for attempt := 1; ; attempt++ {
@@ -126,7 +127,7 @@ func (cl *client) do(ctx context.Context, c call) (*http.Response, []byte, error
 		case errors.As(err, new(authError)):
 			return nil, nil, cl.fail(c, err)
 		case err != nil:
-			why = err.Error()
+			why = unwrapURLError(err).Error()
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			why = resp.Status
 			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())

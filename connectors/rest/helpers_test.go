@@ -3,6 +3,7 @@ package rest_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +37,7 @@ func newAPI(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int))
 	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body bytes.Buffer
 		body.ReadFrom(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body.Bytes()))
 		a.mu.Lock()
 		a.reqs = append(a.reqs, seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body.String()})
 		n := len(a.reqs)

@@ -32,6 +32,30 @@ func (r *redactor) text(s string) string {
 	return s
 }
 
+// addQuerySecrets remembers the values of secret-looking query parameters, so that they are
+// hidden wherever else they appear (a library's error that quotes the URL).
+func (r *redactor) addQuerySecrets(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return
+	}
+	for k, vs := range u.Query() {
+		if secretParam(k) {
+			r.add(vs...)
+		}
+	}
+}
+
+func secretParam(k string) bool {
+	lk := strings.ToLower(k)
+	for _, w := range secretParams {
+		if strings.Contains(lk, w) {
+			return true
+		}
+	}
+	return false
+}
+
 var secretParams = []string{"token", "key", "secret", "password", "passwd", "signature", "sig", "auth", "credential", "session"}
 
 // url hides user info and secret-looking query parameters, then known secret values.
@@ -46,13 +70,9 @@ func (r *redactor) url(raw string) string {
 	q := u.Query()
 	changed := false
 	for k := range q {
-		lk := strings.ToLower(k)
-		for _, w := range secretParams {
-			if strings.Contains(lk, w) {
-				q[k] = []string{"***"}
-				changed = true
-				break
-			}
+		if secretParam(k) {
+			q[k] = []string{"***"}
+			changed = true
 		}
 	}
 	if changed {
