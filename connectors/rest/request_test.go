@@ -105,7 +105,7 @@ func TestErrorHandler(t *testing.T) {
     client: {base_url: "$URL"}
     request:
       endpoint: x
-      errorhandler: {condition: "ok == ` + "`false`" + `", message: error.text}
+      errorhandler: {condition: "ok == `+"`false`"+`", message: error.text}
       response: {locator: data}
 `)
 	require.Contains(t, runFails(t, p), "the API reported an error (request.errorhandler.condition \"ok == `false`\"): quota exceeded")
