@@ -26,6 +26,10 @@ type Spec struct {
 	// fields, locator…), e.g. Rest's `client` and `request`: the loader passes each to the
 	// params under its own name, so they are declared, decoded and rendered like params.
 	Keys []string
+	// Check, when set, checks the params (as written) beyond their declared types — nested
+	// blocks such as Rest's client and request — at validate time. deferred reports values
+	// that are still templates: they are checked after rendering, at run time.
+	Check func(raw map[string]any, deferred func(v any) bool) []ParamError
 }
 
 // Kind is a registered connection kind: a built-in kind name, or a custom (module, classname).

@@ -111,14 +111,18 @@ type incrementalConfig struct {
 // obj reads a mapping strictly: every key must be consumed by a getter, unknown keys are
 // reported with the closest known one.
 type obj struct {
-	path string
+	path     string
+	deferred func(any) bool // values still templates (validate time): skipped
 	m    map[string]any
 	used map[string]bool
 	errs *[]string
 }
 
-func newObj(path string, v any, errs *[]string) *obj {
-	o := &obj{path: path, used: map[string]bool{}, errs: errs}
+func newObj(path string, v any, errs *[]string, deferred func(any) bool) *obj {
+	o := &obj{path: path, used: map[string]bool{}, errs: errs, deferred: deferred}
+	if deferred != nil && deferred(v) {
+		v = nil
+	}
 	switch x := connectors.Plain(v).(type) {
 	case map[string]any:
 		o.m = x
@@ -142,7 +146,7 @@ func (o *obj) fail(key, msg string) {
 func (o *obj) get(key string) (any, bool) {
 	o.used[key] = true
 	v, ok := o.m[key]
-	if v == nil {
+	if v == nil || (o.deferred != nil && o.deferred(v)) {
 		return nil, false
 	}
 	return v, ok
@@ -286,7 +290,7 @@ func (o *obj) strList(key string) []string {
 
 func (o *obj) sub(key string) *obj {
 	v, _ := o.get(key)
-	return newObj(o.path+"."+key, v, o.errs)
+	return newObj(o.path+"."+key, v, o.errs, o.deferred)
 }
 
 // done reports the keys nobody asked for.
@@ -353,8 +357,8 @@ var (
 )
 
 // decodeClient reads `client:`.
-func decodeClient(v any, errs *[]string) clientConfig {
-	o := newObj("client", v, errs)
+func decodeClient(v any, errs *[]string, deferred func(any) bool) clientConfig {
+	o := newObj("client", v, errs, deferred)
 	c := clientConfig{
 		BaseURL:        o.str("base_url", ""),
 		Headers:        o.strMap("headers"),
@@ -399,8 +403,8 @@ func decodeClient(v any, errs *[]string) clientConfig {
 }
 
 // decodeRequest reads `request:`; retry settings AnkaFlow keeps there override the client's.
-func decodeRequest(v any, retry *retryConfig, errs *[]string) requestConfig {
-	o := newObj("request", v, errs)
+func decodeRequest(v any, retry *retryConfig, errs *[]string, deferred func(any) bool) requestConfig {
+	o := newObj("request", v, errs, deferred)
 	r := requestConfig{
 		Endpoint:    o.str("endpoint", ""),
 		Method:      strings.ToUpper(o.str("method", "GET")),

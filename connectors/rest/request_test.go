@@ -168,3 +168,28 @@ func TestPlanHidesSecrets(t *testing.T) {
 	require.NotContains(t, out+errOut, "plan-pw-5150")
 	require.Empty(t, a.seen())
 }
+
+// TestValidate: `ankaflow validate` reports bad keys of the client and request blocks before
+// anything runs, at the block's line; templated values are left for run time.
+func TestValidate(t *testing.T) {
+	p := pipelineFile(t, "http://127.0.0.1:1", `
+- name: api
+  kind: tap
+  connection:
+    kind: Rest
+    client:
+      base_url: "$URL"
+      timeout: "<< context.timeout >>"
+      retries: {max_atempts: 3}
+    request:
+      endpoint: "items/<< context.id >>"
+      method: "<< context.method >>"
+      response: {locator: data, handler: {kind: Cursor, cursor_parm: after}}
+`)
+	code, out, errOut := runCLI(t, "validate", p)
+	require.Equal(t, 2, code, out+errOut)
+	require.Contains(t, out+errOut, `p.yaml:7:7: Rest: client.retries.max_atempts: unknown key "max_atempts" (did you mean 'max_attempts'?)`)
+	require.Contains(t, out+errOut, `p.yaml:11:7: Rest: request.response.handler.cursor_parm: unknown key "cursor_parm" (did you mean 'cursor_param'?)`)
+	require.NotContains(t, out+errOut, "timeout")
+	require.NotContains(t, out+errOut, "method")
+}

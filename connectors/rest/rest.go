@@ -32,6 +32,7 @@ func init() {
 		Summary: "an HTTP API: tap pages through its records, sink sends rows as JSON",
 		Ops:     connectors.OpTap | connectors.OpSink | connectors.OpShowSchema,
 		Keys:    []string{"client", "request"},
+		Check:   check,
 	}, func(p Params) connectors.Connection { return &Rest{p: p} })
 }
 
@@ -47,8 +48,8 @@ type Rest struct {
 // builds connections too, and has no side effects).
 func (r *Rest) Init(ctx context.Context) error {
 	var errs []string
-	cfg := decodeClient(r.p.Client, &errs)
-	r.req = decodeRequest(r.p.Request, &cfg.Retry, &errs)
+	cfg := decodeClient(r.p.Client, &errs, nil)
+	r.req = decodeRequest(r.p.Request, &cfg.Retry, &errs, nil)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
@@ -67,6 +68,30 @@ func (r *Rest) Init(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// check reports unknown keys and bad values of the client and request blocks at validate time.
+func check(raw map[string]any, deferred func(any) bool) []connectors.ParamError {
+	// Only text leaves can be templates here; a block holding one is still checked key by key.
+	leaf := func(v any) bool {
+		s, ok := v.(string)
+		return ok && deferred(s)
+	}
+	var out []connectors.ParamError
+	for _, b := range []struct {
+		key    string
+		decode func(errs *[]string)
+	}{
+		{"client", func(errs *[]string) { decodeClient(raw["client"], errs, leaf) }},
+		{"request", func(errs *[]string) { decodeRequest(raw["request"], &retryConfig{}, errs, leaf) }},
+	} {
+		var errs []string
+		b.decode(&errs)
+		for _, e := range errs {
+			out = append(out, connectors.ParamError{Key: b.key, Msg: e})
+		}
+	}
+	return out
 }
 
 // Close releases idle connections.
