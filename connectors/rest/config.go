@@ -113,9 +113,9 @@ type incrementalConfig struct {
 type obj struct {
 	path     string
 	deferred func(any) bool // values still templates (validate time): skipped
-	m    map[string]any
-	used map[string]bool
-	errs *[]string
+	m        map[string]any
+	used     map[string]bool
+	errs     *[]string
 }
 
 func newObj(path string, v any, errs *[]string, deferred func(any) bool) *obj {
