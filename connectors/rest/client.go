@@ -127,7 +127,7 @@ func (cl *client) do(ctx context.Context, c call) (*http.Response, []byte, error
 		case errors.As(err, new(authError)):
 			return nil, nil, cl.fail(c, err)
 		case err != nil:
-			why = unwrapURLError(err).Error()
+			why = err.Error()
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			why = resp.Status
 			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -177,6 +177,9 @@ func (cl *client) once(ctx context.Context, c call) (*http.Response, []byte, err
 	for k, v := range c.headers {
 		req.Header[k] = v
 	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json, application/x-ndjson;q=0.9, text/csv;q=0.8, */*;q=0.5")
+	}
 	if cl.auth != nil {
 		if err := cl.auth.apply(ctx, req); err != nil {
 			return nil, nil, authError{err}
@@ -195,9 +198,13 @@ func (cl *client) once(ctx context.Context, c call) (*http.Response, []byte, err
 	return resp, body, nil
 }
 
+// timeoutText names the timeout that expired, and drops net/http's "Get \"url\": " prefix
+// (the URL may hold secrets; messages print it redacted).
 func timeoutText(err error, limit time.Duration) error {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	timeout := errors.As(err, &ne) && ne.Timeout()
+	err = unwrapURLError(err)
+	if timeout {
 		return fmt.Errorf("no complete response within client.timeout (%s): %w", limit, err)
 	}
 	return err

@@ -234,13 +234,8 @@ func (o *obj) seconds(key string, def time.Duration) time.Duration {
 }
 
 func (o *obj) strMap(key string) map[string]string {
-	v, ok := o.get(key)
-	if !ok {
-		return nil
-	}
-	m, isMap := connectors.Plain(v).(map[string]any)
-	if !isMap {
-		o.fail(key, fmt.Sprintf("must be a mapping, got %s", describe(v)))
+	m := o.anyMap(key)
+	if m == nil {
 		return nil
 	}
 	out := make(map[string]string, len(m))

@@ -158,7 +158,6 @@ func buildCall(req requestConfig, rawURL string, query map[string]any, body any,
 	for k, v := range req.Headers {
 		c.headers.Set(k, v)
 	}
-	c.headers.Set("Accept", "application/json, application/x-ndjson;q=0.9, text/csv;q=0.8, */*;q=0.5")
 	if hasBody && req.Method != "GET" && req.Method != "HEAD" {
 		c.headers.Set("Content-Type", req.ContentType)
 		if req.ContentType == "application/x-www-form-urlencoded" {
