@@ -1,6 +1,6 @@
 module github.com/ankaflow/ankaflow
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/apache/arrow-go/v18 v18.5.1
@@ -8,9 +8,8 @@ require (
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/oauth2 v0.36.0
 )
-
-require golang.org/x/oauth2 v0.38.0 // indirect
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
