@@ -506,10 +506,14 @@ func appendGeneric(b array.Builder, f arrow.Field, v any) error {
 	return fmt.Errorf("field %q: type %s is not supported by the Rest connection; declare it as VARCHAR or JSON", f.Name, f.Type)
 }
 
+// jsonExtension marks a text column as JSON (Arrow's canonical extension), which DuckDB
+// imports as its JSON type.
+var jsonExtension = arrow.NewMetadata([]string{"ARROW:extension:name", "ARROW:extension:metadata"}, []string{"arrow.json", ""})
+
 // inferrer derives columns from the first page's records: keys in order of first appearance
 // (sorted when the records come from a JMESPath result, which keeps no order); integers BIGINT,
-// other numbers DOUBLE, booleans BOOLEAN, strings VARCHAR, nested objects and arrays their JSON
-// text (declare STRUCT, LIST or JSON types in `fields` to get those).
+// other numbers DOUBLE, booleans BOOLEAN, strings VARCHAR, nested objects and arrays JSON
+// (declare STRUCT or LIST types in `fields` to get those).
 type inferrer struct {
 	cols []*inferCol
 	idx  map[string]*inferCol
@@ -517,7 +521,7 @@ type inferrer struct {
 
 type inferCol struct {
 	name string
-	kind int // 0 only nulls, 1 bool, 2 int, 3 float, 4 text
+	kind int // 0 only nulls, 1 bool, 2 int, 3 float, 4 text, 5 nested (objects, arrays)
 }
 
 func (in *inferrer) see(name string, kind int) {
@@ -566,7 +570,9 @@ func (in *inferrer) scan(s *scanner) error {
 			kind = 0
 		case 't', 'f':
 			kind = 1
-		case '"', '{', '[':
+		case '{', '[':
+			kind = 5
+		case '"':
 		default:
 			if _, integral, err := s.number(); err != nil {
 				return err
@@ -613,6 +619,8 @@ func (in *inferrer) generic(rec any) {
 			kind = 1
 		case int64:
 			kind = 2
+		case map[string]any, []any:
+			kind = 5
 		case float64:
 			kind = 3
 			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
@@ -636,6 +644,9 @@ func (in *inferrer) schema() *arrow.Schema {
 			t = arrow.PrimitiveTypes.Float64
 		}
 		fields[i] = arrow.Field{Name: c.name, Type: t, Nullable: true}
+		if c.kind == 5 {
+			fields[i].Metadata = jsonExtension
+		}
 	}
 	return arrow.NewSchema(fields, nil)
 }

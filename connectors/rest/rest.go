@@ -156,7 +156,15 @@ func (r *Rest) declaredSchema(ctx context.Context) (*arrow.Schema, error) {
 	defer rd.Release()
 	for rd.Next() {
 	}
-	return rd.Schema(), nil
+	// DuckDB exports JSON as plain text; the canonical Arrow extension name makes the stage
+	// table's column JSON again.
+	out := rd.Schema().Fields()
+	for i, f := range fields {
+		if strings.EqualFold(strings.TrimSpace(f.Type), "JSON") {
+			out[i].Metadata = jsonExtension
+		}
+	}
+	return arrow.NewSchema(out, nil), nil
 }
 
 // Tap pages through the API. The stage's query is not used (AnkaFlow ignores it too).

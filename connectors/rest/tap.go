@@ -520,7 +520,7 @@ func (r *tapReader) Next() bool {
 		if r.duck != nil {
 			if r.duck.Next() {
 				rec := r.duck.RecordBatch()
-				if !rec.Schema().Equal(t.schema) {
+				if !sameColumns(rec.Schema(), t.schema) {
 					return r.fail(fmt.Errorf("%s: page %d has other columns than the first page (%s vs %s); declare `fields`", t.r.cl.label, t.npages, rec.Schema(), t.schema))
 				}
 				r.dn += int(rec.NumRows())
@@ -583,6 +583,20 @@ func (r *tapReader) Next() bool {
 		}
 	}
 	return false
+}
+
+// sameColumns compares names and types (not metadata such as the JSON extension).
+func sameColumns(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.Fields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || !arrow.TypeEqual(fa.Type, fb.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // decode turns a JSON page into a batch (nil when it has no records).

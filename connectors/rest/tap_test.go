@@ -22,7 +22,7 @@ func items(from, to int) string {
 }
 
 // TestPageNumberPagination: page=1,2,3 until a page shorter than page_size; records keep their
-// order and types; nested arrays arrive as JSON text.
+// order and types; nested arrays arrive as JSON.
 func TestPageNumberPagination(t *testing.T) {
 	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
@@ -47,7 +47,7 @@ func TestPageNumberPagination(t *testing.T) {
 		"0,item 0,0.5,\"[\"\"t0\"\"]\",true\n1,item 1,1.5,\"[\"\"t1\"\"]\",false\n2,item 2,2.5,\"[\"\"t2\"\"]\",true\n"+
 		"3,item 3,3.5,\"[\"\"t3\"\"]\",false\n4,item 4,4.5,\"[\"\"t4\"\"]\",true\n5,item 5,5.5,\"[\"\"t5\"\"]\",false\n"+
 		"6,item 6,6.5,\"[\"\"t6\"\"]\",true\n"+
-		"column_name,data_type\nid,BIGINT\nname,VARCHAR\nprice,DOUBLE\ntags,VARCHAR\nactive,BOOLEAN\n", out)
+		"column_name,data_type\nid,BIGINT\nname,VARCHAR\nprice,DOUBLE\ntags,JSON\nactive,BOOLEAN\n", out)
 	require.Equal(t, []string{"page=1&per_page=3", "page=2&per_page=3", "page=3&per_page=3"}, a.queries())
 	require.Equal(t, "/v1/items", a.seen()[0].Path)
 }
@@ -199,8 +199,8 @@ func TestEmptyResponse(t *testing.T) {
 func TestDeclaredTypes(t *testing.T) {
 	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		fmt.Fprint(w, `{"id": 1, "at": "2024-03-01T10:00:00Z", "amount": "12.50", "address": {"city": "Tartu", "zip": "50090"}, "tags": ["a","b"], "extra": 1}`+"\n")
-		fmt.Fprint(w, `{"tags": [], "address": null, "amount": 3, "at": "2024-03-02 11:30:00", "id": "2"}`+"\n")
+		fmt.Fprint(w, `{"id": 1, "at": "2024-03-01T10:00:00Z", "amount": "12.50", "address": {"city": "Tartu", "zip": "50090"}, "tags": ["a","b"], "extra": 1, "meta": {"b": [1, {"c": null}], "a": "x"}, "lines": [{"sku": "S1", "qty": 2}, {"qty": 1, "sku": "S2"}]}`+"\n")
+		fmt.Fprint(w, `{"tags": [], "address": null, "amount": 3, "at": "2024-03-02 11:30:00", "id": "2", "meta": [true], "lines": null}`+"\n")
 	})
 	p := pipelineFile(t, a.URL, `
 - name: api
@@ -215,9 +215,14 @@ func TestDeclaredTypes(t *testing.T) {
       - {name: amount, type: "DECIMAL(10,2)"}
       - {name: address, type: "STRUCT(city VARCHAR, zip VARCHAR)"}
       - {name: tags, type: "VARCHAR[]"}
+      - {name: meta, type: JSON}
+      - {name: lines, type: "STRUCT(sku VARCHAR, qty INTEGER)[]"}
 `)
-	out := query(t, p, `SELECT id, "at", amount::VARCHAR AS amount, address.city AS city, array_to_string(tags, '|') AS tags FROM api ORDER BY id`)
-	require.Equal(t, "id,at,amount,city,tags\n1,2024-03-01 10:00:00,12.50,Tartu,a|b\n2,2024-03-02 11:30:00,3.00,NULL,\n", out)
+	out := query(t, p, `SELECT id, "at", amount::VARCHAR AS amount, address.city AS city, array_to_string(tags, '|') AS tags,
+		meta->>'$.a' AS a, lines[2].sku AS sku2, lines[1].qty AS qty1 FROM api ORDER BY id`,
+		`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'api' AND column_name IN ('meta', 'lines')`)
+	require.Equal(t, "id,at,amount,city,tags,a,sku2,qty1\n1,2024-03-01 10:00:00,12.50,Tartu,a|b,x,S2,2\n2,2024-03-02 11:30:00,3.00,NULL,,NULL,NULL,NULL\n"+
+		"column_name,data_type\nmeta,JSON\nlines,\"STRUCT(sku VARCHAR, qty INTEGER)[]\"\n", out)
 }
 
 // TestLoopOverRows: a tap inside a loop renders its endpoint and query per row of the previous
