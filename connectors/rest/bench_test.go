@@ -86,6 +86,67 @@ func peakHeap(b *testing.B, f func()) {
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
 }
 
+// plainFetch is the reference: net/http and encoding/json into structs, page by page.
+func plainFetch(b *testing.B, url string) {
+	const total = benchPages * benchPerPage
+	hc := &http.Client{}
+	peakHeap(b, func() {
+		for i := 0; i < b.N; i++ {
+			n := 0
+			for page := 1; page <= benchPages; page++ {
+				resp, err := hc.Get(fmt.Sprintf("%s/orders?page=%d", url, page))
+				require.NoError(b, err)
+				var doc struct {
+					Data []benchRecord `json:"data"`
+				}
+				err = json.NewDecoder(resp.Body).Decode(&doc)
+				resp.Body.Close()
+				require.NoError(b, err)
+				n += len(doc.Data)
+			}
+			require.Equal(b, total, n)
+		}
+	})
+	b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func benchConn(b *testing.B, url string, duck *engine.DB) connectors.Connection {
+	c, err := connectors.New(context.Background(), connectors.Definition{Kind: "Rest", Stage: "api", Params: map[string]any{
+		"client": map[string]any{"base_url": url},
+		"request": map[string]any{"endpoint": "orders", "response": map[string]any{
+			"locator": "data", "handler": map[string]any{"kind": "Pagination", "page_size": benchPerPage, "max_pages": benchPages}}},
+	}}, &connectors.Env{DB: duck, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(b, err)
+	b.Cleanup(func() { connectors.Close(c) })
+	return c
+}
+
+// BenchmarkRestTapSQL: the same pages through SQL, `SELECT count(*) FROM tap('api')`: ours
+// includes DuckDB reading the Arrow batches; the reference is the same plain Go fetcher.
+func BenchmarkRestTapSQL(b *testing.B) {
+	srv := benchServer(b)
+	ctx := context.Background()
+	b.Run("ours", func(b *testing.B) {
+		duck, err := engine.Open(ctx, engine.Options{})
+		require.NoError(b, err)
+		defer duck.Close()
+		s, err := duck.NewSession(ctx)
+		require.NoError(b, err)
+		defer s.Close()
+		duck.Catalog().Put(s.ID(), connectors.CatalogEntry(benchConn(b, srv.URL, duck)))
+		b.ResetTimer()
+		peakHeap(b, func() {
+			for i := 0; i < b.N; i++ {
+				var n int64
+				require.NoError(b, s.QueryRowContext(ctx, "SELECT count(*) FROM tap('api')").Scan(&n))
+				require.Equal(b, int64(benchPages*benchPerPage), n)
+			}
+		})
+		b.ReportMetric(float64(benchPages*benchPerPage)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("reference", func(b *testing.B) { plainFetch(b, srv.URL) })
+}
+
 // BenchmarkRestTap: ours taps 1,000 pages of 1,000 JSON records (5 fields) into Arrow batches
 // (page-number pagination, schema inferred from the first page); the reference is a plain Go
 // loop fetching the same pages with net/http and decoding them with encoding/json into structs.
@@ -97,13 +158,7 @@ func BenchmarkRestTap(b *testing.B) {
 		duck, err := engine.Open(ctx, engine.Options{})
 		require.NoError(b, err)
 		defer duck.Close()
-		c, err := connectors.New(ctx, connectors.Definition{Kind: "Rest", Stage: "api", Params: map[string]any{
-			"client": map[string]any{"base_url": srv.URL},
-			"request": map[string]any{"endpoint": "orders", "response": map[string]any{
-				"locator": "data", "handler": map[string]any{"kind": "Pagination", "page_size": benchPerPage, "max_pages": benchPages}}},
-		}}, &connectors.Env{DB: duck, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		require.NoError(b, err)
-		defer connectors.Close(c)
+		c := benchConn(b, srv.URL, duck)
 		b.ResetTimer()
 		peakHeap(b, func() {
 			for i := 0; i < b.N; i++ {
@@ -120,25 +175,5 @@ func BenchmarkRestTap(b *testing.B) {
 		})
 		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
-	b.Run("reference", func(b *testing.B) {
-		hc := &http.Client{}
-		peakHeap(b, func() {
-			for i := 0; i < b.N; i++ {
-				n := 0
-				for page := 1; page <= benchPages; page++ {
-					resp, err := hc.Get(fmt.Sprintf("%s/orders?page=%d", srv.URL, page))
-					require.NoError(b, err)
-					var doc struct {
-						Data []benchRecord `json:"data"`
-					}
-					err = json.NewDecoder(resp.Body).Decode(&doc)
-					resp.Body.Close()
-					require.NoError(b, err)
-					n += len(doc.Data)
-				}
-				require.Equal(b, total, n)
-			}
-		})
-		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	})
+	b.Run("reference", func(b *testing.B) { plainFetch(b, srv.URL) })
 }
