@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,6 +72,13 @@ func TestResponseFormats(t *testing.T) {
 		case "/parquet":
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Write(pq)
+		case "/csvpages":
+			w.Header().Set("Content-Type", "text/csv")
+			if r.URL.Query().Get("page") == "1" {
+				fmt.Fprint(w, "a,b\n1,x\n2,y\n")
+			} else {
+				fmt.Fprint(w, "a,b\n3,z\n")
+			}
 		case "/filter":
 			fmt.Fprint(w, `{"items": [{"k": 1, "keep": true}, {"k": 2, "keep": false}, {"k": 3, "keep": true}]}`)
 		}
@@ -82,13 +90,22 @@ func TestResponseFormats(t *testing.T) {
 - name: parquet
   kind: tap
   connection: {kind: Rest, client: {base_url: "$URL"}, request: {endpoint: parquet, response: {content_type: parquet}}}
+- name: csvpages
+  kind: tap
+  connection:
+    kind: Rest
+    client: {base_url: "$URL"}
+    request: {endpoint: csvpages, response: {handler: {kind: Pagination, page_size: 2}}}
+    fields: [{name: b, type: VARCHAR}, {name: a, type: SMALLINT}]
 - name: filtered
   kind: tap
   connection: {kind: Rest, client: {base_url: "$URL"}, request: {endpoint: filter, response: {locator: "items[?keep].{k: k}"}}}
 `)
 	out := query(t, p, `SELECT string_agg(a || b, ' ' ORDER BY a) AS v FROM csv`, `SELECT string_agg(a || b, ' ' ORDER BY a) AS v FROM parquet`,
-		`SELECT string_agg(k::VARCHAR, ' ' ORDER BY k) AS v, any_value(typeof(k)) AS t FROM filtered`)
-	require.Equal(t, "v\n1x 2y\nv\n1p 2q\nv,t\n1 3,BIGINT\n", out)
+		`SELECT string_agg(k::VARCHAR, ' ' ORDER BY k) AS v, any_value(typeof(k)) AS t FROM filtered`,
+		`SELECT string_agg(b || a, ' ' ORDER BY a) AS v, any_value(typeof(a)) AS t FROM csvpages`)
+	require.Equal(t, "v\n1x 2y\nv\n1p 2q\nv,t\n1 3,BIGINT\nv,t\nx1 y2 z3,SMALLINT\n", out)
+	require.Equal(t, 2, strings.Count(strings.Join(a.queries(), " "), "page="))
 }
 
 // TestErrorHandler: a 200 response whose body says it failed fails the stage with the API's

@@ -342,7 +342,7 @@ func (t *tapRun) firstSchema(ctx context.Context) (*arrow.Schema, error) {
 	}
 	switch p.kind {
 	case "csv", "parquet":
-		rd, err := t.duckPage(ctx, p, nil)
+		rd, err := t.duckPage(ctx, p)
 		if err != nil {
 			return nil, err
 		}
@@ -559,7 +559,7 @@ func (r *tapReader) Next() bool {
 			return false
 		}
 		if p.kind == "csv" || p.kind == "parquet" {
-			rd, err := t.duckPage(r.ctx, p, t.schema)
+			rd, err := t.duckPage(r.ctx, p)
 			if err != nil {
 				return r.fail(err)
 			}
@@ -846,9 +846,10 @@ func (t *tapRun) poll(ctx context.Context, c call) (*page, error) {
 	}
 }
 
-// duckPage reads a CSV or Parquet page with DuckDB's readers (cast to the declared schema when
-// there is one).
-func (t *tapRun) duckPage(ctx context.Context, p *page, schema *arrow.Schema) (array.RecordReader, error) {
+// duckPage reads a CSV or Parquet page with DuckDB's readers (cast to the declared fields when
+// there are some). The page's file is removed when the reader is released: a long CSV paging
+// keeps one page on disk at a time.
+func (t *tapRun) duckPage(ctx context.Context, p *page) (array.RecordReader, error) {
 	if t.tmp == "" {
 		dir, err := os.MkdirTemp("", "ankaflow-rest-")
 		if err != nil {
@@ -862,6 +863,7 @@ func (t *tapRun) duckPage(ctx context.Context, p *page, schema *arrow.Schema) (a
 	}
 	s, err := t.r.DuckDB(ctx)
 	if err != nil {
+		os.Remove(path)
 		return nil, err
 	}
 	reader := "read_csv(" + engine.QuoteLiteral(path) + ")"
@@ -878,7 +880,19 @@ func (t *tapRun) duckPage(ctx context.Context, p *page, schema *arrow.Schema) (a
 	}
 	rd, err := s.QueryArrow(ctx, "SELECT "+sel+" FROM "+reader)
 	if err != nil {
+		os.Remove(path)
 		return nil, t.stageErr(p, err)
 	}
-	return rd, nil
+	return &removeOnRelease{RecordReader: rd, path: path}, nil
+}
+
+// removeOnRelease deletes a page file when its reader is released.
+type removeOnRelease struct {
+	array.RecordReader
+	path string
+}
+
+func (r *removeOnRelease) Release() {
+	r.RecordReader.Release()
+	os.Remove(r.path)
 }
