@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -276,6 +278,14 @@ func (o *oauth2Auth) token(ctx context.Context) (string, error) {
 	}
 	o.refreshes++
 	t, err := o.fetch(ctx)
+	// A busy or failing token endpoint gets two more chances (2 s, then 4 s later), as
+	// AnkaFlow gave it; a refusal (4xx: wrong client, revoked refresh token) does not.
+	for wait := 2 * time.Second; err != nil && tokenRetryable(err) && wait <= 4*time.Second; wait *= 2 {
+		if serr := sleepCtx(ctx, wait); serr != nil {
+			return "", serr
+		}
+		t, err = o.fetch(ctx)
+	}
 	if err != nil {
 		o.tok = nil
 		return "", fmt.Errorf("oauth2 token request failed: %s", o.red.text(err.Error()))
@@ -283,6 +293,16 @@ func (o *oauth2Auth) token(ctx context.Context) (string, error) {
 	o.red.add(t.AccessToken)
 	o.tok = t
 	return t.AccessToken, nil
+}
+
+func tokenRetryable(err error) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		c := re.Response.StatusCode
+		return c == http.StatusTooManyRequests || c >= 500
+	}
+	var ne net.Error
+	return errors.As(err, &ne) // connection failures and timeouts
 }
 
 func (o *oauth2Auth) apply(ctx context.Context, req *http.Request) error {

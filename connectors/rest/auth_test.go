@@ -241,3 +241,28 @@ func TestAuthOAuth2Fails(t *testing.T) {
 	require.Contains(t, errOut, "invalid_client")
 	require.NotContains(t, errOut, "wrong-secret-99")
 }
+
+// TestAuthOAuth2TokenRetry: a token endpoint answering 503 once is asked again; the API call
+// then goes through.
+func TestAuthOAuth2TokenRetry(t *testing.T) {
+	ts := &tokenServer{expiresIn: 3600}
+	var tokenCalls atomic.Int32
+	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Path == "/token" {
+			if tokenCalls.Add(1) == 1 {
+				http.Error(w, "maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			ts.handle(t, w, r)
+			return
+		}
+		if r.URL.Query().Get("page") == "1" {
+			fmt.Fprint(w, `[{"ok": 1}]`)
+			return
+		}
+		fmt.Fprint(w, `[]`)
+	})
+	p := pipelineFile(t, a.URL, fmt.Sprintf(pagedTap, `{method: oauth2, token_url: "$URL/token", client_id: app, client_secret: "app-secret-42"}`))
+	require.Equal(t, "n\n1\n", query(t, p, `SELECT count(*) AS n FROM api`))
+	require.Equal(t, int32(2), tokenCalls.Load())
+}

@@ -31,7 +31,7 @@ type client struct {
 	sleepFn func(ctx context.Context, d time.Duration) error
 }
 
-func newHTTPClient(cfg clientConfig, log *slog.Logger) (*http.Client, error) {
+func newHTTPClient(cfg clientConfig, log *slog.Logger, red *redactor) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = cfg.ConnectTimeout
@@ -53,7 +53,7 @@ func newHTTPClient(cfg clientConfig, log *slog.Logger) (*http.Client, error) {
 			tc.RootCAs = pool
 		}
 		if cfg.SkipVerify {
-			log.Warn("TLS CERTIFICATE VERIFICATION IS OFF (client.tls.insecure_skip_verify): anyone on the network path can read and change this connection's traffic, credentials included; use client.tls.ca_file instead", "base_url", cfg.BaseURL)
+			log.Warn("TLS CERTIFICATE VERIFICATION IS OFF (client.tls.insecure_skip_verify): anyone on the network path can read and change this connection's traffic, credentials included; use client.tls.ca_file instead", "base_url", red.url(cfg.BaseURL))
 			tc.InsecureSkipVerify = true
 		}
 		tr.TLSClientConfig = tc

@@ -54,11 +54,11 @@ func (r *Rest) Init(ctx context.Context) error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	log := r.Logger()
-	hc, err := newHTTPClient(cfg, log)
+	red := &redactor{}
+	hc, err := newHTTPClient(cfg, log, red)
 	if err != nil {
 		return err
 	}
-	red := &redactor{}
 	auth, err := newAuth(cfg.Auth, hc, red)
 	if err != nil {
 		return err
