@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,8 +27,8 @@ type client struct {
 	auth    authenticator
 	redact  *redactor
 	log     *slog.Logger
-	label   string // "rest 'Stage'" for errors
-	sent    int    // requests made (attempts included)
+	label   string       // "rest 'Stage'" for errors
+	sent    atomic.Int64 // requests made (attempts included)
 	sleepFn func(ctx context.Context, d time.Duration) error
 }
 
@@ -185,7 +186,7 @@ func (cl *client) once(ctx context.Context, c call) (*http.Response, []byte, err
 			return nil, nil, authError{err}
 		}
 	}
-	cl.sent++
+	cl.sent.Add(1)
 	resp, err := cl.http.Do(req)
 	if err != nil {
 		return nil, nil, timeoutText(err, cl.cfg.Timeout)

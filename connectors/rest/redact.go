@@ -2,18 +2,24 @@ package rest
 
 import (
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // redactor hides secrets in URLs, log lines and error messages: the values of the configured
 // credentials (wherever a template put them) and query parameters whose names look secret.
+// Taps of one connection may run at once (two tap('api') in a query): it is locked.
 type redactor struct {
+	mu      sync.Mutex
 	secrets []string
 }
 
 func (r *redactor) add(s ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, v := range s {
-		if len(v) >= 3 { // shorter values would hide ordinary text
+		if len(v) >= 3 && !slices.Contains(r.secrets, v) { // shorter values would hide ordinary text
 			r.secrets = append(r.secrets, v)
 		}
 	}
@@ -23,6 +29,8 @@ func (r *redactor) text(s string) string {
 	if r == nil {
 		return s
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, v := range r.secrets {
 		s = strings.ReplaceAll(s, v, "***")
 		if e := url.QueryEscape(v); e != v {

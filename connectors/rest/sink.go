@@ -82,6 +82,6 @@ func (r *Rest) Sink(ctx context.Context, rows array.RecordReader) (int64, error)
 	if err := flush(); err != nil {
 		return sent, err
 	}
-	r.Logger().Info(fmt.Sprintf("sent %d row(s) in %d request(s) (%d HTTP attempt(s))", sent, requests, r.cl.sent))
+	r.Logger().Info(fmt.Sprintf("sent %d row(s) in %d request(s) (%d HTTP attempt(s))", sent, requests, r.cl.sent.Load()))
 	return sent, nil
 }
