@@ -365,7 +365,7 @@ func redactNested(v any) any {
 func looksSecret(k string) bool {
 	k = strings.ToLower(k)
 	switch k {
-	case "auth", "authorization", "values", "cookie":
+	case "auth", "authorization", "values", "cookie", "key", "sig", "signature":
 		return true
 	}
 	for _, w := range []string{"password", "secret", "token", "apikey", "api_key", "api-key", "credential"} {
