@@ -414,28 +414,22 @@ func appendGeneric(b array.Builder, f arrow.Field, v any) error {
 			ib.Append(int8(n))
 		}
 		return nil
-	case *array.Float64Builder:
-		switch x := v.(type) {
+	case *array.Float64Builder, *array.Float32Builder:
+		var x float64
+		switch n := v.(type) {
 		case int64:
-			bb.Append(float64(x))
+			x = float64(n)
 		case float64:
-			bb.Append(x)
+			x = n
 		case string:
-			return appendText(b, f, x)
+			return appendText(b, f, n)
 		default:
 			return mismatch(f, v)
 		}
-		return nil
-	case *array.Float32Builder:
-		switch x := v.(type) {
-		case int64:
-			bb.Append(float32(x))
-		case float64:
-			bb.Append(float32(x))
-		case string:
-			return appendText(b, f, x)
-		default:
-			return mismatch(f, v)
+		if fb, ok := bb.(*array.Float32Builder); ok {
+			fb.Append(float32(x))
+		} else {
+			bb.(*array.Float64Builder).Append(x)
 		}
 		return nil
 	case *array.BooleanBuilder:

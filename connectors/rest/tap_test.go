@@ -199,8 +199,8 @@ func TestEmptyResponse(t *testing.T) {
 func TestDeclaredTypes(t *testing.T) {
 	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		fmt.Fprint(w, `{"id": 1, "at": "2024-03-01T10:00:00Z", "amount": "12.50", "address": {"city": "Tartu", "zip": "50090"}, "tags": ["a","b"], "extra": 1, "meta": {"b": [1, {"c": null}], "a": "x"}, "lines": [{"sku": "S1", "qty": 2}, {"qty": 1, "sku": "S2"}]}`+"\n")
-		fmt.Fprint(w, `{"tags": [], "address": null, "amount": 3, "at": "2024-03-02 11:30:00", "id": "2", "meta": [true], "lines": null}`+"\n")
+		fmt.Fprint(w, `{"id": 1, "at": "2024-03-01T10:00:00Z", "amount": "12.50", "address": {"city": "Tartu", "zip": "50090"}, "tags": ["a","b"], "extra": 1, "meta": {"b": [1, {"c": null}], "a": "x"}, "lines": [{"sku": "S1", "qty": 2}, {"qty": 1, "sku": "S2"}], "score": 1.5}`+"\n")
+		fmt.Fprint(w, `{"tags": [], "address": null, "amount": 3, "at": "2024-03-02 11:30:00", "id": "2", "meta": [true], "lines": null, "score": "2"}`+"\n")
 	})
 	p := pipelineFile(t, a.URL, `
 - name: api
@@ -217,11 +217,12 @@ func TestDeclaredTypes(t *testing.T) {
       - {name: tags, type: "VARCHAR[]"}
       - {name: meta, type: JSON}
       - {name: lines, type: "STRUCT(sku VARCHAR, qty INTEGER)[]"}
+      - {name: score, type: REAL}
 `)
 	out := query(t, p, `SELECT id, "at", amount::VARCHAR AS amount, address.city AS city, array_to_string(tags, '|') AS tags,
-		meta->>'$.a' AS a, lines[2].sku AS sku2, lines[1].qty AS qty1 FROM api ORDER BY id`,
+		meta->>'$.a' AS a, lines[2].sku AS sku2, lines[1].qty AS qty1, score * 2 AS s2 FROM api ORDER BY id`,
 		`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'api' AND column_name IN ('meta', 'lines')`)
-	require.Equal(t, "id,at,amount,city,tags,a,sku2,qty1\n1,2024-03-01 10:00:00,12.50,Tartu,a|b,x,S2,2\n2,2024-03-02 11:30:00,3.00,NULL,,NULL,NULL,NULL\n"+
+	require.Equal(t, "id,at,amount,city,tags,a,sku2,qty1,s2\n1,2024-03-01 10:00:00,12.50,Tartu,a|b,x,S2,2,3\n2,2024-03-02 11:30:00,3.00,NULL,,NULL,NULL,NULL,4\n"+
 		"column_name,data_type\nmeta,JSON\nlines,\"STRUCT(sku VARCHAR, qty INTEGER)[]\"\n", out)
 }
 
