@@ -407,7 +407,11 @@ func redactDeep(v any, depth int) any {
 // looksSecret guards free-form params, which have no spec, by name.
 func looksSecret(k string) bool {
 	k = strings.ToLower(k)
-	for _, w := range []string{"password", "secret", "token", "apikey", "api_key", "credential"} {
+	switch k {
+	case "auth", "authorization", "values", "cookie", "key", "sig", "signature":
+		return true
+	}
+	for _, w := range []string{"password", "secret", "token", "apikey", "api_key", "api-key", "credential"} {
 		if strings.Contains(k, w) {
 			return true
 		}

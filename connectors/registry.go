@@ -27,6 +27,14 @@ type Spec struct {
 	// Arrow extension types (which DuckDB reads back as the same types) instead of text,
 	// decimal or binary. For sinks that hand the rows back to DuckDB, such as Variable.
 	ExactRows bool
+	// Keys are connection keys of this kind besides the common ones (kind, params, config,
+	// fields, locator…), e.g. Rest's `client` and `request`: the loader passes each to the
+	// params under its own name, so they are declared, decoded and rendered like params.
+	Keys []string
+	// Check, when set, checks the params (as written) beyond their declared types — nested
+	// blocks such as Rest's client and request — at validate time. deferred reports values
+	// that are still templates: they are checked after rendering, at run time.
+	Check func(raw map[string]any, deferred func(v any) bool) []ParamError
 }
 
 // Kind is a registered connection kind: a built-in kind name, or a custom (module, classname).

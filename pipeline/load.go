@@ -281,6 +281,16 @@ func (l *loader) connection(n *yaml.Node, stage string) *Connection {
 		case "fields":
 			c.Fields = l.fields(v, stage)
 		default:
+			if kindTakesKey(n, p.key) {
+				// A kind's own connection key (Rest's client, request) is one of its params.
+				if c.Params == nil {
+					c.Params = map[string]any{}
+				}
+				c.Params[p.key] = l.value(v, true)
+				c.paramsPos[p.key] = l.pos(v)
+				c.paramsKeyPos[p.key] = l.pos(p.kpos)
+				continue
+			}
 			if msg, ok := ignoredConnectionKeys[p.key]; ok {
 				l.probs.warn(l.pos(p.kpos), stage, msg)
 				continue
@@ -307,6 +317,20 @@ func textParams(c *Connection, nodes map[string]*yaml.Node) {
 			c.Params[p.Name] = n.Value
 		}
 	}
+}
+
+// kindTakesKey reports whether the connection mapping n selects a registered kind that declares
+// key among its own connection keys (connectors.Spec.Keys).
+func kindTakesKey(n *yaml.Node, key string) bool {
+	n = resolve(n)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "kind" {
+			continue
+		}
+		k, ok := connectors.Lookup(n.Content[i+1].Value)
+		return ok && contains(k.Keys, key)
+	}
+	return false
 }
 
 // paramsJSONKey holds a whole-params @json string until it is rendered.

@@ -256,6 +256,9 @@ func (v *validator) checkConnection(s *Stage) {
 		return // checked after rendering
 	}
 	_, perrs := k.Params.Decode(c.Params, hasTemplate)
+	if len(perrs) == 0 && k.Check != nil {
+		perrs = k.Check(c.Params, hasTemplate)
+	}
 	for _, e := range perrs {
 		at := c.ParamAt(e.Key)
 		if e.Key == "" || strings.HasPrefix(e.Msg, "required") {
@@ -269,7 +272,11 @@ func (v *validator) checkConnection(s *Stage) {
 				at = kp
 			}
 		}
-		v.probs.add(at, s.Name, fmt.Sprintf("%s: %s", k.Label(), e.Error()))
+		text := e.Error()
+		if contains(k.Keys, e.Key) {
+			text = e.Msg // a kind's own connection key (Rest's client): not under params
+		}
+		v.probs.add(at, s.Name, fmt.Sprintf("%s: %s", k.Label(), text))
 	}
 	if c.HasConfig {
 		if _, err := decodeConfig(c.Config); err != nil && !hasTemplate(c.Config) {
