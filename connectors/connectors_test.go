@@ -105,9 +105,10 @@ func TestParamsDecode(t *testing.T) {
 	require.Empty(t, errs)
 
 	// Listings: JSON in the written order, secrets hidden at any depth.
-	nested := value.MapOf("zeta", int64(1), "auth", value.MapOf("user", "u", "password", "pw2", "list", []any{value.MapOf("api_token", "t")}), "alpha", value.Decimal("123456789012345678.12"))
+	// A whole block under a secret-looking name (Rest's `auth`) is hidden as one.
+	nested := value.MapOf("zeta", int64(1), "login", value.MapOf("user", "u", "password", "pw2", "list", []any{value.MapOf("api_token", "t")}), "auth", value.MapOf("user", "u2"), "alpha", value.Decimal("123456789012345678.12"))
 	red := ps.Redacted(map[string]any{"host": "h", "password": "pw", "extra": nested}, []string{"password", "host", "extra"})
-	require.Equal(t, `{"password":"***","host":"h","extra":{"zeta":1,"auth":{"user":"u","password":"***","list":[{"api_token":"***"}]},"alpha":123456789012345678.12}}`, red)
+	require.Equal(t, `{"password":"***","host":"h","extra":{"zeta":1,"login":{"user":"u","password":"***","list":[{"api_token":"***"}]},"auth":"***","alpha":123456789012345678.12}}`, red)
 }
 
 func TestSuggest(t *testing.T) {

@@ -70,7 +70,7 @@ func TestAuthBasicBearerHeader(t *testing.T) {
 			for _, secret := range []string{"s3cr3t-pw", "tok-abc-123", "key-xyz-789"} {
 				require.NotContains(t, out, secret)
 			}
-			require.Contains(t, out, "auth:***")
+			require.Contains(t, out, `""auth"":""***""`, "the auth block is hidden as a whole")
 			require.Len(t, a.seen(), 2)
 		})
 	}

@@ -222,7 +222,7 @@ func TestDeclaredTypes(t *testing.T) {
 	out := query(t, p, `SELECT id, "at", amount::VARCHAR AS amount, address.city AS city, array_to_string(tags, '|') AS tags,
 		meta->>'$.a' AS a, lines[2].sku AS sku2, lines[1].qty AS qty1, score * 2 AS s2 FROM api ORDER BY id`,
 		`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'api' AND column_name IN ('meta', 'lines')`)
-	require.Equal(t, "id,at,amount,city,tags,a,sku2,qty1,s2\n1,2024-03-01 10:00:00,12.50,Tartu,a|b,x,S2,2,3\n2,2024-03-02 11:30:00,3.00,NULL,,NULL,NULL,NULL,4\n"+
+	require.Equal(t, "id,at,amount,city,tags,a,sku2,qty1,s2\n1,2024-03-01 10:00:00,12.50,Tartu,a|b,x,S2,2,3.0\n2,2024-03-02 11:30:00,3.00,NULL,,NULL,NULL,NULL,4.0\n"+
 		"column_name,data_type\nmeta,JSON\nlines,\"STRUCT(sku VARCHAR, qty INTEGER)[]\"\n", out)
 }
 
