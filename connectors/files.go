@@ -88,6 +88,11 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.readerCall(engine.QuoteLiteral(path))
+}
+
+// readerCall renders the reader call on a path literal (a string or a list of strings).
+func (c *FileConnection) readerCall(pathLiteral string) (string, error) {
 	args := map[string]any{}
 	for k, v := range c.format.defaults {
 		args[k] = v
@@ -99,7 +104,7 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	call := c.format.reader + "(" + engine.QuoteLiteral(path)
+	call := c.format.reader + "(" + pathLiteral
 	if rendered != "" {
 		call += ", " + rendered
 	}
@@ -108,6 +113,9 @@ func (c *FileConnection) ReaderCall() (string, error) {
 
 // TapSQL implements SQLLowerer.
 func (c *FileConnection) TapSQL(ctx context.Context, s *engine.Session, query string) (string, error) {
+	if _, remote, err := c.objectURL(true); remote {
+		return c.objectTapSQL(query), err
+	}
 	call, err := c.ReaderCall()
 	if err != nil {
 		return "", err
@@ -124,10 +132,18 @@ func (c *FileConnection) SinkTarget() (string, error) { return c.Locate(false) }
 // SinkSQL implements SQLLowerer. DuckDB writes to a temporary file beside the target and renames
 // it on success (USE_TMP_FILE), so a failed sink never leaves a half-written target.
 func (c *FileConnection) SinkSQL(from string) (string, error) {
+	if _, remote, err := c.objectURL(false); remote {
+		return c.objectSinkSQL(from), err
+	}
 	path, err := c.SinkTarget()
 	if err != nil {
 		return "", err
 	}
+	return c.copySQL(from, path)
+}
+
+// copySQL is the COPY statement writing the rows of from to a local path.
+func (c *FileConnection) copySQL(from, path string) (string, error) {
 	opts := map[string]any{}
 	for k, v := range c.params {
 		if c.format.sinkOptions[strings.ToLower(k)] {
@@ -147,6 +163,12 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 
 // Tap streams the file's rows (used by tap('Name') from SQL; pipeline runs use TapSQL directly).
 func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordReader, error) {
+	if u, remote, err := c.objectURL(true); remote {
+		if err != nil {
+			return nil, err
+		}
+		return c.objectTap(ctx, u, query)
+	}
 	s, err := c.DuckDB(ctx)
 	if err != nil {
 		return nil, err
@@ -164,6 +186,12 @@ func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordRea
 // directories of a local target. DuckDB writes a temporary file and renames it at the end, so
 // a failed sink leaves any existing target as it was.
 func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
+	if u, remote, err := c.objectURL(false); remote {
+		if err != nil {
+			return 0, err
+		}
+		return c.objectSink(ctx, u, rows)
+	}
 	path, err := c.SinkTarget()
 	if err != nil {
 		return 0, err
@@ -204,6 +232,9 @@ func (c *FileConnection) ShowSchema(ctx context.Context) ([]Field, error) {
 		return nil, err
 	}
 	q := "SELECT * FROM " + engine.QuoteIdent(c.Name())
+	if _, remote, _ := c.objectURL(true); remote && !exists {
+		return c.objectShowSchema(ctx)
+	}
 	if !exists {
 		if q, err = c.TapSQL(ctx, s, ""); err != nil {
 			return nil, err

@@ -1,0 +1,327 @@
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// Object is one listed object.
+type Object struct {
+	Key  string
+	Size int64
+}
+
+// Store lists, reads and writes the objects of one bucket.
+type Store interface {
+	// List returns the objects matching u (one key, or a glob listed with the store's prefix
+	// listing), sorted by key.
+	List(ctx context.Context, u URL) ([]Object, error)
+	// Download copies one object into the local file dst.
+	Download(ctx context.Context, key, dst string) error
+	// Upload writes the local file src to key atomically: the object appears (or is replaced)
+	// only when the whole file is stored; on failure or cancellation an existing object is
+	// left as it was and no multipart upload is left open.
+	Upload(ctx context.Context, key, src string) error
+}
+
+// Open connects to the store of u with the options' (or the standard chain's) credentials.
+func Open(u URL, o Options) (Store, Credentials, error) {
+	creds, err := SelectCredentials(u.Scheme, o)
+	if err != nil {
+		return nil, creds, err
+	}
+	switch u.Scheme {
+	case "az":
+		return nil, creds, fmt.Errorf("%s: Azure Blob Storage transfers are not available in this build yet (credentials were found: %s); copy the data to S3, GCS or a local path", u, creds.Source)
+	case "gs":
+		if o.EndpointURL == "" {
+			o.EndpointURL = "https://storage.googleapis.com"
+		}
+	}
+	endpoint, secure := "s3.amazonaws.com", true
+	if o.EndpointURL != "" {
+		e, err := url.Parse(o.EndpointURL)
+		if err != nil || e.Host == "" || (e.Scheme != "http" && e.Scheme != "https") {
+			return nil, creds, fmt.Errorf("endpoint_url %q must look like https://host[:port] or http://host:port", o.EndpointURL)
+		}
+		endpoint, secure = e.Host, e.Scheme == "https"
+	}
+	region := o.Region
+	if region == "" && u.Scheme == "s3" {
+		if region = o.getenv("AWS_REGION"); region == "" {
+			region = o.getenv("AWS_DEFAULT_REGION")
+		}
+	}
+	lookup := minio.BucketLookupAuto
+	switch strings.ToLower(o.URLStyle) {
+	case "":
+	case "path":
+		lookup = minio.BucketLookupPath
+	case "vhost", "virtual", "virtual-host", "virtual_host":
+		lookup = minio.BucketLookupDNS
+	default:
+		return nil, creds, fmt.Errorf("url_style %q: use path or vhost", o.URLStyle)
+	}
+	cl, err := minio.New(endpoint, &minio.Options{Creds: creds.creds, Secure: secure, Region: region,
+		BucketLookup: lookup, MaxRetries: 3, Transport: o.Transport})
+	if err != nil {
+		return nil, creds, err
+	}
+	return &s3Store{core: minio.Core{Client: cl}, u: u, creds: creds, region: region, endpoint: endpoint}, creds, nil
+}
+
+// s3Store speaks the S3 protocol (AWS S3, S3-compatible stores, and GCS's XML API with HMAC keys).
+type s3Store struct {
+	core     minio.Core
+	u        URL
+	creds    Credentials
+	region   string
+	endpoint string
+}
+
+func (s *s3Store) List(ctx context.Context, u URL) ([]Object, error) {
+	if !u.IsGlob() {
+		info, err := s.core.Client.StatObject(ctx, u.Bucket, u.Key, minio.StatObjectOptions{})
+		if err != nil {
+			if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+				return nil, s.wrap("list", u, err)
+			}
+			// A HEAD response has no body, so the store's error code (wrong key, wrong
+			// region…) is lost: ask again with a one-byte GET, whose error says it.
+			var opts minio.GetObjectOptions
+			opts.SetRange(0, 0)
+			if o, _, _, gerr := s.core.GetObject(ctx, u.Bucket, u.Key, opts); gerr != nil {
+				err = gerr
+			} else {
+				o.Close()
+			}
+			return nil, s.wrap("list", u, err)
+		}
+		return []Object{{Key: u.Key, Size: info.Size}}, nil
+	}
+	var out []Object
+	for o := range s.core.Client.ListObjects(ctx, u.Bucket, minio.ListObjectsOptions{Prefix: u.ListPrefix(), Recursive: true}) {
+		if o.Err != nil {
+			return nil, s.wrap("list", u, o.Err)
+		}
+		if strings.HasSuffix(o.Key, "/") || !u.Match(o.Key) {
+			continue
+		}
+		out = append(out, Object{Key: o.Key, Size: o.Size})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (s *s3Store) Download(ctx context.Context, key, dst string) error {
+	u := s.u.Object(key)
+	obj, _, _, err := s.core.GetObject(ctx, u.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return s.wrap("read", u, err)
+	}
+	defer obj.Close()
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, obj); err != nil {
+		f.Close()
+		return s.wrap("read", u, err)
+	}
+	return f.Close()
+}
+
+// partSize is the multipart part size; files smaller than one part go up in one PUT, which
+// S3 also stores atomically.
+const partSize = 16 << 20
+
+// uploadWorkers bounds the parts sent at once.
+const uploadWorkers = 4
+
+func (s *s3Store) Upload(ctx context.Context, key, src string) (err error) {
+	u := s.u.Object(key)
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	if size <= partSize {
+		_, err := s.core.PutObject(ctx, u.Bucket, key, f, size, "", "", minio.PutObjectOptions{})
+		return s.wrap("write", u, err)
+	}
+	ps := int64(partSize)
+	if size/ps >= 10000 { // S3 allows 10,000 parts
+		ps = size/9999 + 1
+	}
+	id, err := s.core.NewMultipartUpload(ctx, u.Bucket, key, minio.PutObjectOptions{})
+	if err != nil {
+		return s.wrap("write", u, err)
+	}
+	defer func() {
+		if err != nil {
+			// Abort even when ctx is cancelled: an open upload would keep its parts (and cost)
+			// until a lifecycle rule removes it.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if aerr := s.core.AbortMultipartUpload(actx, u.Bucket, key, id); aerr != nil {
+				err = fmt.Errorf("%w (and aborting the multipart upload %s failed: %v)", err, id, aerr)
+			}
+		}
+	}()
+	n := int((size + ps - 1) / ps)
+	parts := make([]minio.CompletePart, n)
+	ctx2, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		first   error
+		next    = make(chan int)
+		workers = min(uploadWorkers, n)
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				off := int64(i) * ps
+				l := min(ps, size-off)
+				p, perr := s.core.PutObjectPart(ctx2, u.Bucket, key, id, i+1, io.NewSectionReader(f, off, l), l, minio.PutObjectPartOptions{DisableContentSha256: true})
+				if perr != nil {
+					mu.Lock()
+					if first == nil {
+						first = perr
+					}
+					mu.Unlock()
+					cancel()
+					continue
+				}
+				parts[i] = minio.CompletePart{PartNumber: i + 1, ETag: p.ETag}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx2.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	if first != nil {
+		return s.wrap("write", u, first)
+	}
+	if _, err := s.core.CompleteMultipartUpload(ctx, u.Bucket, key, id, parts, minio.PutObjectOptions{}); err != nil {
+		return s.wrap("write", u, err)
+	}
+	return nil
+}
+
+// Error is a failed object-store operation, with what to check. It never holds a secret.
+type Error struct {
+	Op   string // list, read, write
+	URL  string
+	Code string // the store's error code (NoSuchBucket, AccessDenied…), "" when none
+	Msg  string
+	Hint string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s %s: %s", e.Op, e.URL, e.Msg)
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// wrap turns a client error into an Error that says what to check.
+func (s *s3Store) wrap(op string, u URL, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Op: op, URL: u.String(), Msg: "cancelled", Err: err}
+	}
+	e := &Error{Op: op, URL: u.String(), Err: err}
+	r := minio.ToErrorResponse(err)
+	e.Code = r.Code
+	where := "endpoint " + s.endpoint
+	switch r.Code {
+	case "NoSuchBucket":
+		e.Msg = fmt.Sprintf("bucket %q does not exist", u.Bucket)
+		e.Hint = "check the bucket name in the locator (or config bucket) and the " + where
+	case "NoSuchKey", "NotFound":
+		if r.Code == "NotFound" && op != "list" {
+			e.Msg = "not found"
+		} else {
+			e.Msg = fmt.Sprintf("object %q does not exist", u.Key)
+		}
+		e.Hint = "check the key (the locator, data_prefix and locator_wildcard); a glob such as *.parquet lists a prefix"
+	case "AccessDenied", "AllAccessDisabled":
+		e.Msg = "access denied"
+		e.Hint = fmt.Sprintf("the credentials from %s (key id %s) lack permission for this %s: check the bucket policy / IAM role", s.creds.Source, s.creds.AccessKeyID, op)
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "InvalidClientTokenId":
+		e.Msg = "the store rejected the credentials"
+		e.Hint = fmt.Sprintf("credentials came from %s (key id %q): check access_key_id/secret_access_key, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the AWS_PROFILE's entry in ~/.aws/credentials", s.creds.Source, s.creds.AccessKeyID)
+	case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":
+		e.Msg = "wrong region"
+		if r.Region != "" {
+			e.Msg = fmt.Sprintf("wrong region: the bucket is in %s, requests were signed for %s", r.Region, orDefault(s.region, "us-east-1"))
+		}
+		e.Hint = "set config.s3.region (or AWS_REGION) to the bucket's region"
+	default:
+		if r.Code != "" {
+			e.Msg = r.Message
+			if e.Msg == "" {
+				e.Msg = fmt.Sprintf("HTTP %d", r.StatusCode)
+			}
+		} else {
+			e.Msg = err.Error()
+			e.Hint = "check that " + where + " is reachable (endpoint_url for S3-compatible stores)"
+		}
+	}
+	return e
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// SpillDir is where taps download objects and sinks stage files before upload: ANKAFLOW_SPILL_DIR,
+// else the system temp directory.
+func SpillDir() string {
+	if d := os.Getenv("ANKAFLOW_SPILL_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir())
+}
