@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,6 +124,16 @@ func (c *FileConnection) objectTap(ctx context.Context, u objstore.URL, query st
 		return nil, err
 	}
 	r.schema = r.cur.Schema()
+	if len(r.chunks) > 1 {
+		ps, err := c.DuckDB(ctx)
+		if err == nil {
+			r.cols, err = Describe(ctx, ps, "SELECT * FROM "+r.call)
+		}
+		if err != nil {
+			r.Release()
+			return nil, err
+		}
+	}
 	if len(r.chunks) == 1 || strings.TrimSpace(query) == "" {
 		return r, nil
 	}
@@ -167,7 +178,8 @@ type objectReader struct {
 	objs   []objstore.Object
 	chunks [][2]int
 	query  string
-	call   string // the reader call of the current run
+	call   string  // the reader call of the current run
+	cols   []Field // the first run's columns, when there are several runs
 	k      int
 	cur    *engine.Rows
 	schema *arrow.Schema
@@ -194,6 +206,15 @@ func (r *objectReader) open(k int) error {
 	}
 	r.call = call
 	q := "SELECT * FROM " + call
+	if k > 0 {
+		// Each run's reader infers its own types (a CSV column of 01…09 vs 10…12); later runs
+		// take the first run's columns and types, as one reader call over all objects would.
+		cols := make([]string, len(r.cols))
+		for i, f := range r.cols {
+			cols[i] = "CAST(" + engine.QuoteIdent(f.Name) + " AS " + f.Type + ") AS " + engine.QuoteIdent(f.Name)
+		}
+		q = "SELECT " + strings.Join(cols, ", ") + " FROM " + call
+	}
 	if strings.TrimSpace(r.query) != "" {
 		if q, err = NarrowQuery(r.ctx, r.s, r.query, call); err != nil {
 			return err
@@ -201,11 +222,14 @@ func (r *objectReader) open(k int) error {
 	}
 	rows, err := r.s.QueryArrow(r.ctx, q)
 	if err != nil {
+		if k > 0 {
+			return r.c.objectErr("tap", r.runColumnsErr(ch, err))
+		}
 		return r.c.objectErr("tap", fmt.Errorf("reading %s: %w", r.c.Locator(), err))
 	}
 	if r.schema != nil && !r.schema.Equal(rows.Schema()) {
 		rows.Close()
-		return r.c.objectErr("tap", fmt.Errorf("the objects from %s on have other columns than the first ones, and the set is larger than the spill budget so it is read in runs: raise ANKAFLOW_SPILL_BYTES to read all objects together (union_by_name), or tap them separately", r.objs[ch[0]].Key))
+		return r.c.objectErr("tap", r.runColumnsErr(ch, nil))
 	}
 	r.k, r.cur = k, rows
 	return nil
@@ -295,7 +319,18 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	}
 	from, release := s.ScanArrow(rows)
 	defer release()
-	q, err := c.copySQL("SELECT * FROM "+from, local)
+	src := "SELECT * FROM " + from
+	if c.format == jsonFormat {
+		// DuckDB's JSON COPY binds its query twice, and a scan can be read only once: the rows
+		// go through a temporary table (which DuckDB spills to disk when it must).
+		tmp := engine.QuoteIdent("__ankaflow_sink_" + filepath.Base(tmpDir))
+		if _, err := s.Exec(ctx, "CREATE TEMP TABLE "+tmp+" AS "+src); err != nil {
+			return 0, err
+		}
+		defer s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
+		src = "SELECT * FROM " + tmp
+	}
+	q, err := c.copySQL(src, local)
 	if err != nil {
 		return 0, err
 	}
@@ -323,4 +358,12 @@ func (c *FileConnection) objectShowSchema(ctx context.Context) ([]Field, error) 
 	}
 	// The first run's files stay on disk while r is open: DuckDB describes its reader call.
 	return Describe(ctx, s, "SELECT * FROM "+r.(*objectReader).call)
+}
+
+func (r *objectReader) runColumnsErr(ch [2]int, err error) error {
+	msg := fmt.Sprintf("the objects from %s on do not have the first ones' columns, and the set is larger than the spill budget so it is read in runs: raise ANKAFLOW_SPILL_BYTES to read all objects together (union_by_name), or tap them separately", r.objs[ch[0]].Key)
+	if err != nil {
+		return fmt.Errorf("%s: %w", msg, err)
+	}
+	return errors.New(msg)
 }
