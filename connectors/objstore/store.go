@@ -126,7 +126,7 @@ func (s *s3Store) List(ctx context.Context, u URL) ([]Object, error) {
 
 func (s *s3Store) Download(ctx context.Context, key, dst string) error {
 	u := s.u.Object(key)
-	obj, _, _, err := s.core.GetObject(ctx, u.Bucket, key, minio.GetObjectOptions{})
+	obj, info, _, err := s.core.GetObject(ctx, u.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return s.wrap("read", u, err)
 	}
@@ -135,7 +135,11 @@ func (s *s3Store) Download(ctx context.Context, key, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, obj); err != nil {
+	n, err := io.Copy(f, obj)
+	if err == nil && info.Size >= 0 && n != info.Size {
+		err = fmt.Errorf("got %d of %d bytes", n, info.Size)
+	}
+	if err != nil {
 		f.Close()
 		return s.wrap("read", u, err)
 	}
