@@ -1,13 +1,21 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ankaflow/ankaflow/cmd/cli"
+	"github.com/ankaflow/ankaflow/internal/testenv"
 	"github.com/ankaflow/ankaflow/internal/tests3"
 )
 
@@ -143,4 +151,92 @@ func TestObjectStoreFromSQL(t *testing.T) {
 	require.Contains(t, errOut, "tap of JSON stage 'lake_wrong_key': list s3://lake/data/orders.json: the store rejected the credentials (InvalidAccessKeyId)")
 	require.NotContains(t, errOut, "other-secret")
 	require.NotContains(t, errOut, "pipe-secret")
+}
+
+// TestObjectStoreOverTheWire: `ankaflow serve --pipeline` with s3:// connections; a client
+// taps the lake and writes to it with COPY … (FORMAT ankaflow).
+func TestObjectStoreOverTheWire(t *testing.T) {
+	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1"})
+	s.Put(t, "lake", "data/orders.json", []byte(`{"id":1,"total":9.5}`+"\n"+`{"id":2,"total":20}`+"\n"))
+	cfg := s3Config(t, s, "")
+	root := t.TempDir()
+	p := filepath.Join(root, "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(`
+- name: lake_orders
+  kind: tap
+  connection: {kind: JSON, locator: orders.json}
+- name: lake_out
+  kind: sink
+  connection: {kind: CSV, locator: out/orders.csv}
+`), 0o644))
+	port, err := testenv.FreePort()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--auth", "trust",
+			"--pipeline", p, "--config", cfg}, strings.NewReader(""), io.Discard, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var conn *pgx.Conn
+	require.Eventually(t, func() bool {
+		c, err := pgx.Connect(context.Background(), fmt.Sprintf("postgres://analyst@127.0.0.1:%d/ankaflow?sslmode=disable", port))
+		if err != nil {
+			return false
+		}
+		conn = c
+		return true
+	}, 20*time.Second, 50*time.Millisecond)
+	defer conn.Close(context.Background())
+
+	rows, err := conn.Query(context.Background(), "SELECT id, total FROM tap('lake_orders') ORDER BY id")
+	require.NoError(t, err)
+	var got []string
+	for rows.Next() {
+		var id int64
+		var total float64
+		require.NoError(t, rows.Scan(&id, &total))
+		got = append(got, fmt.Sprintf("%d:%g", id, total))
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"1:9.5", "2:20"}, got)
+
+	_, err = conn.Exec(context.Background(), "COPY (SELECT id, total * 2 AS double FROM tap('lake_orders') ORDER BY id) TO 'lake_out' (FORMAT ankaflow)")
+	require.NoError(t, err)
+	require.Equal(t, "id,double\n1,19.0\n2,40.0\n", string(s.Get(t, "lake", "data/out/orders.csv")))
+}
+
+// TestObjectStoreSinkCancelled: a pipeline whose sink is cancelled mid-upload (multipart, parts
+// slowed by the server) leaves the existing object as it was and no multipart upload open.
+func TestObjectStoreSinkCancelled(t *testing.T) {
+	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1", PartDelay: 500 * time.Millisecond})
+	s.Put(t, "lake", "data/out/big.csv", []byte("old,contents\n"))
+	cfg := s3Config(t, s, "")
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	// About 60 MB of CSV: four parts.
+	require.NoError(t, os.WriteFile(p, []byte(`
+- name: Big
+  kind: sink
+  query: SELECT range AS id, repeat('x', 50) AS pad FROM range(1000000)
+  connection: {kind: CSV, locator: out/big.csv}
+`), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for len(s.OpenUploads(t, "lake")) == 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}()
+	var errOut bytes.Buffer
+	code := cli.Run(ctx, []string{"run", p, "--config", cfg}, strings.NewReader(""), io.Discard, &errOut)
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut.String(), "interrupted")
+	// The abort is sent as soon as the upload sees the cancellation; the statement may report
+	// the interruption a moment before the abort's answer arrives.
+	require.Eventually(t, func() bool { return len(s.OpenUploads(t, "lake")) == 0 }, 5*time.Second, 50*time.Millisecond)
+	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
+	require.NotContains(t, errOut.String(), "pipe-secret")
 }
