@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -115,7 +116,8 @@ func (c *FileConnection) objectTap(ctx context.Context, u objstore.URL, query st
 		f.Close()
 		return nil, err
 	}
-	r := &objectReader{c: c, ctx: ctx, s: s, f: f, objs: objs, chunks: objstore.Chunks(objs, budget), refs: 1}
+	r := &objectReader{c: c, ctx: ctx, s: s, f: f, objs: objs, chunks: objstore.Chunks(objs, budget)}
+	r.refs.Store(1)
 	if len(r.chunks) == 1 {
 		r.query = query
 	}
@@ -184,7 +186,7 @@ type objectReader struct {
 	cur    *engine.Rows
 	schema *arrow.Schema
 	err    error
-	refs   int64
+	refs   atomic.Int64
 }
 
 func (r *objectReader) open(k int) error {
@@ -277,9 +279,9 @@ func (r *objectReader) Err() error {
 	}
 	return r.err
 }
-func (r *objectReader) Retain() { r.refs++ }
+func (r *objectReader) Retain() { r.refs.Add(1) }
 func (r *objectReader) Release() {
-	if r.refs--; r.refs > 0 {
+	if r.refs.Add(-1) > 0 {
 		return
 	}
 	if r.cur != nil {

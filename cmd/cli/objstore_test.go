@@ -85,10 +85,17 @@ func TestObjectStorePipeline(t *testing.T) {
 // partition segments become columns when asked, and the locator_wildcard rule applies to taps.
 func TestObjectStoreGlobHive(t *testing.T) {
 	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1"})
-	for i := range 100 {
-		s.Put(t, "lake", fmt.Sprintf("data/orders/year=2024/month=%02d/part-%03d.csv", i%12+1, i), []byte(fmt.Sprintf("id,amount\n%d,%d\n", i, i*10)))
+	// The same files in the lake and on local disk: the tap must read them alike.
+	local := t.TempDir()
+	put := func(key, data string) {
+		s.Put(t, "lake", "data/"+key, []byte(data))
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(local, key)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(local, key), []byte(data), 0o644))
 	}
-	s.Put(t, "lake", "data/orders/year=2023/month=01/part-000.csv", []byte("id,amount\n-1,0\n"))
+	for i := range 100 {
+		put(fmt.Sprintf("orders/year=2024/month=%02d/part-%03d.csv", i%12+1, i), fmt.Sprintf("id,amount\n%d,%d\n", i, i*10))
+	}
+	put("orders/year=2023/month=01/part-000.csv", "id,amount\n-1,0\n")
 	cfg := s3Config(t, s, "  locator_wildcard: ['#', '*']\n")
 	p := filepath.Join(t.TempDir(), "p.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(`
@@ -101,6 +108,12 @@ func TestObjectStoreGlobHive(t *testing.T) {
 		"-c", "SELECT count(*) FROM run_pipeline('"+p+"')",
 		"-c", `SELECT * FROM "Orders"`)
 	require.Equal(t, "count_star()\n1\nn,ids,amount,lo,hi,y\n100,4950,49500,01,12,2024\n", out)
+	localCfg := filepath.Join(t.TempDir(), "local.yaml")
+	require.NoError(t, os.WriteFile(localCfg, []byte("local:\n  bucket: "+local+"\n  locator_wildcard: ['#', '*']\n"), 0o644))
+	localOut, _ := cliRun(t, "", "sql", "--format", "csv", "--config", localCfg,
+		"-c", "SELECT count(*) FROM run_pipeline('"+p+"')",
+		"-c", `SELECT * FROM "Orders"`)
+	require.Equal(t, localOut, out, "the same as DuckDB reading the files from local disk")
 
 	// The same glob read in runs (a spill budget of a few objects): every row exactly once.
 	t.Setenv("ANKAFLOW_SPILL_BYTES", "100")
