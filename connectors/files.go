@@ -139,11 +139,12 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.copySQL(from, path)
+	return c.copySQL(from, path, true)
 }
 
-// copySQL is the COPY statement writing the rows of from to a local path.
-func (c *FileConnection) copySQL(from, path string) (string, error) {
+// copySQL is the COPY statement writing the rows of from to a local path, through a temporary
+// file renamed at the end when tmpFile is set.
+func (c *FileConnection) copySQL(from, path string, tmpFile bool) (string, error) {
 	opts := map[string]any{}
 	for k, v := range c.params {
 		if c.format.sinkOptions[strings.ToLower(k)] {
@@ -154,7 +155,7 @@ func (c *FileConnection) copySQL(from, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE TRUE"
+	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE " + strings.ToUpper(strconv.FormatBool(tmpFile))
 	if rendered != "" {
 		o += ", " + rendered
 	}

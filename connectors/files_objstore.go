@@ -332,17 +332,20 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 		defer s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
 		src = "SELECT * FROM " + tmp
 	}
-	q, err := c.copySQL(src, local)
+	// The file is written in place (it is private), so the upload can follow it: parts go up
+	// while DuckDB is still writing, and the object appears only when Finish completes.
+	q, err := c.copySQL(src, local, false)
 	if err != nil {
 		return 0, err
 	}
+	up := st.Follow(ctx, u.Key, local)
 	n, err := s.Exec(ctx, q)
+	release()
+	if ferr := up.Finish(err); ferr != nil && err == nil {
+		return 0, c.objectErr("sink", ferr)
+	}
 	if err != nil {
 		return 0, err
-	}
-	release()
-	if err := st.Upload(ctx, u.Key, local); err != nil {
-		return 0, c.objectErr("sink", err)
 	}
 	return n, nil
 }

@@ -269,3 +269,43 @@ func loopbackTransport(addr string) http.RoundTripper {
 		return d.DialContext(ctx, network, addr)
 	}}
 }
+
+// TestS3FollowGrowingFile: parts go up while the file is still written; the object appears
+// only at Finish(nil), and Finish(err) aborts, keeping the old object.
+func TestS3FollowGrowingFile(t *testing.T) {
+	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}})
+	s.Put(t, "lake", "out.bin", []byte("old"))
+	u, _ := Parse("s3://lake/out.bin")
+	st, _, err := Open(u, Options{EndpointURL: s.Endpoint, URLStyle: "path", Region: "us-east-1", AccessKeyID: "a", SecretAccessKey: "b"})
+	require.NoError(t, err)
+	for _, fail := range []bool{false, true} {
+		p := filepath.Join(t.TempDir(), "grow")
+		up := st.Follow(context.Background(), "out.bin", p)
+		f, err := os.Create(p)
+		require.NoError(t, err)
+		var want []byte
+		chunk := make([]byte, 4<<20)
+		for i := range 10 { // 40 MiB in 4 MiB writes
+			for j := range chunk {
+				chunk[j] = byte(i + j)
+			}
+			_, err := f.Write(chunk)
+			require.NoError(t, err)
+			want = append(want, chunk...)
+			time.Sleep(30 * time.Millisecond)
+			if i == 6 {
+				require.Eventually(t, func() bool { return len(s.OpenUploads(t, "lake")) == 1 }, 5*time.Second, 10*time.Millisecond, "the upload starts before the file is complete")
+			}
+		}
+		require.NoError(t, f.Close())
+		if fail {
+			require.ErrorContains(t, up.Finish(fmt.Errorf("writer failed")), "writer failed")
+			require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))
+		} else {
+			require.NoError(t, up.Finish(nil))
+			require.Equal(t, want, s.Get(t, "lake", "out.bin"))
+			s.Put(t, "lake", "out.bin", []byte("old"))
+		}
+		require.Empty(t, s.OpenUploads(t, "lake"))
+	}
+}

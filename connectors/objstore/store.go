@@ -33,6 +33,15 @@ type Store interface {
 	// only when the whole file is stored; on failure or cancellation an existing object is
 	// left as it was and no multipart upload is left open.
 	Upload(ctx context.Context, key, src string) error
+	// Follow uploads src while a writer is still appending to it; see Upload for the
+	// guarantees, which hold once Finish has returned.
+	Follow(ctx context.Context, key, src string) Upload
+}
+
+// Upload is an upload in progress (see Store.Follow).
+type Upload interface {
+	// Finish completes the upload when writeErr is nil and aborts it otherwise.
+	Finish(writeErr error) error
 }
 
 // Open connects to the store of u with the options' (or the standard chain's) credentials.
@@ -146,98 +155,212 @@ func (s *s3Store) Download(ctx context.Context, key, dst string) error {
 	return f.Close()
 }
 
-// partSize is the multipart part size; files smaller than one part go up in one PUT, which
-// S3 also stores atomically.
+// partSize is the size of the first multipart parts; files up to one part go up in one PUT,
+// which S3 also stores atomically. Later parts grow (see partLen) so that a file of any size
+// stays within S3's 10,000 parts.
 const partSize = 16 << 20
+
+func partLen(n int) int64 { return partSize * int64(1+n/1000) }
 
 // uploadWorkers bounds the parts sent at once.
 const uploadWorkers = 4
 
-func (s *s3Store) Upload(ctx context.Context, key, src string) (err error) {
-	u := s.u.Object(key)
-	f, err := os.Open(src)
-	if err != nil {
-		return err
+func (s *s3Store) Upload(ctx context.Context, key, src string) error {
+	return s.Follow(ctx, key, src).Finish(nil)
+}
+
+// Follow starts uploading src to key while a writer may still be appending to it (DuckDB's
+// COPY writes every format front to back): each part goes up as soon as its bytes exist, so
+// the upload overlaps the writing. Finish tells whether the writer succeeded.
+func (s *s3Store) Follow(ctx context.Context, key, src string) Upload {
+	ctx, cancel := context.WithCancel(ctx)
+	f := &follower{s: s, ctx: ctx, cancel: cancel, u: s.u.Object(key), src: src,
+		stop: make(chan struct{}), stopped: make(chan struct{}), work: make(chan part)}
+	go f.follow()
+	return f
+}
+
+type part struct {
+	n        int // 1-based
+	off, len int64
+}
+
+type follower struct {
+	s      *s3Store
+	ctx    context.Context
+	cancel context.CancelFunc
+	u      URL
+	src    string
+	file   *os.File
+
+	stop, stopped chan struct{}
+	work          chan part
+	workers       sync.WaitGroup
+
+	mu    sync.Mutex
+	id    string // multipart upload id, "" until the first full part exists
+	parts []minio.CompletePart
+	off   int64 // bytes handed to the workers
+	err   error
+}
+
+func (f *follower) fail(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	f.mu.Unlock()
+	f.cancel()
+}
+
+// follow hands out every full part of the growing file until Finish stops it.
+func (f *follower) follow() {
+	defer close(f.stopped)
+	for {
+		if err := f.dispatch(false); err != nil {
+			f.fail(err)
+			return
+		}
+		select {
+		case <-f.stop:
+			return
+		case <-f.ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// dispatch queues the parts that are complete in the file (with last, also the rest).
+func (f *follower) dispatch(last bool) error {
+	if f.file == nil {
+		file, err := os.Open(f.src)
+		if err != nil {
+			if os.IsNotExist(err) && !last {
+				return nil // the writer has not created it yet
+			}
+			return err
+		}
+		f.file = file
+	}
+	st, err := f.file.Stat()
 	if err != nil {
 		return err
 	}
 	size := st.Size()
-	if size <= partSize {
-		_, err := s.core.PutObject(ctx, u.Bucket, key, f, size, "", "", minio.PutObjectOptions{})
-		return s.wrap("write", u, err)
-	}
-	ps := int64(partSize)
-	if size/ps >= 10000 { // S3 allows 10,000 parts
-		ps = size/9999 + 1
-	}
-	id, err := s.core.NewMultipartUpload(ctx, u.Bucket, key, minio.PutObjectOptions{})
-	if err != nil {
-		return s.wrap("write", u, err)
-	}
-	defer func() {
-		if err != nil {
-			// Abort even when ctx is cancelled: an open upload would keep its parts (and cost)
-			// until a lifecycle rule removes it.
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			if aerr := s.core.AbortMultipartUpload(actx, u.Bucket, key, id); aerr != nil {
-				err = fmt.Errorf("%w (and aborting the multipart upload %s failed: %v)", err, id, aerr)
+	for {
+		f.mu.Lock()
+		n, off, id := len(f.parts)+1, f.off, f.id
+		f.mu.Unlock()
+		l := partLen(n - 1)
+		if size-off < l && (!last || size == off) {
+			return nil
+		}
+		if size-off < l {
+			l = size - off
+		}
+		if id == "" {
+			if last && off == 0 {
+				return nil // small enough for one PUT (Finish sends it)
 			}
+			if id, err = f.s.core.NewMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, minio.PutObjectOptions{}); err != nil {
+				return err
+			}
+			f.mu.Lock()
+			f.id = id
+			f.mu.Unlock()
+			for range uploadWorkers {
+				f.workers.Add(1)
+				go f.uploadParts()
+			}
+		}
+		f.mu.Lock()
+		f.parts = append(f.parts, minio.CompletePart{PartNumber: n})
+		f.off += l
+		f.mu.Unlock()
+		select {
+		case f.work <- part{n: n, off: off, len: l}:
+		case <-f.ctx.Done():
+			return f.ctx.Err()
+		}
+	}
+}
+
+func (f *follower) uploadParts() {
+	defer f.workers.Done()
+	for p := range f.work {
+		if f.ctx.Err() != nil {
+			continue
+		}
+		// Unsigned payload: the part is read once, not hashed first (TLS protects it in transit).
+		up, err := f.s.core.PutObjectPart(f.ctx, f.u.Bucket, f.u.Key, f.id, p.n, io.NewSectionReader(f.file, p.off, p.len), p.len,
+			minio.PutObjectPartOptions{DisableContentSha256: true})
+		if err != nil {
+			f.fail(err)
+			continue
+		}
+		f.mu.Lock()
+		f.parts[p.n-1].ETag = up.ETag
+		f.mu.Unlock()
+	}
+}
+
+// Finish ends the upload: with writeErr nil it sends the rest and completes it (the object
+// appears only now); otherwise, or when anything failed, it aborts the multipart upload.
+func (f *follower) Finish(writeErr error) (err error) {
+	close(f.stop)
+	<-f.stopped
+	defer func() {
+		if f.file != nil {
+			f.file.Close()
 		}
 	}()
-	n := int((size + ps - 1) / ps)
-	parts := make([]minio.CompletePart, n)
-	ctx2, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		first   error
-		next    = make(chan int)
-		workers = min(uploadWorkers, n)
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				off := int64(i) * ps
-				l := min(ps, size-off)
-				p, perr := s.core.PutObjectPart(ctx2, u.Bucket, key, id, i+1, io.NewSectionReader(f, off, l), l, minio.PutObjectPartOptions{DisableContentSha256: true})
-				if perr != nil {
-					mu.Lock()
-					if first == nil {
-						first = perr
-					}
-					mu.Unlock()
-					cancel()
-					continue
-				}
-				parts[i] = minio.CompletePart{PartNumber: i + 1, ETag: p.ETag}
+	f.mu.Lock()
+	err = f.err
+	f.mu.Unlock()
+	if err == nil && writeErr == nil && f.ctx.Err() == nil {
+		err = f.dispatch(true)
+	}
+	close(f.work)
+	f.workers.Wait()
+	f.mu.Lock()
+	if err == nil {
+		err = f.err
+	}
+	id := f.id
+	f.mu.Unlock()
+	if err == nil && writeErr == nil {
+		err = f.ctx.Err()
+	}
+	defer f.cancel()
+	switch {
+	case writeErr != nil || err != nil:
+		if id != "" {
+			// Abort even when ctx is cancelled: an open upload would keep its parts (and cost)
+			// until a lifecycle rule removes it.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), time.Minute)
+			defer cancel()
+			if aerr := f.s.core.AbortMultipartUpload(actx, f.u.Bucket, f.u.Key, id); aerr != nil && err != nil {
+				err = fmt.Errorf("%w (and aborting the multipart upload failed: %v)", err, aerr)
 			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx2.Done():
-			break feed
 		}
+		if err == nil {
+			return writeErr
+		}
+		return f.s.wrap("write", f.u, err)
+	case id == "":
+		st, err := f.file.Stat()
+		if err != nil {
+			return err
+		}
+		_, err = f.s.core.PutObject(f.ctx, f.u.Bucket, f.u.Key, io.NewSectionReader(f.file, 0, st.Size()), st.Size(), "", "", minio.PutObjectOptions{})
+		return f.s.wrap("write", f.u, err)
 	}
-	close(next)
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		first = ctx.Err()
-	}
-	if first != nil {
-		return s.wrap("write", u, first)
-	}
-	if _, err := s.core.CompleteMultipartUpload(ctx, u.Bucket, key, id, parts, minio.PutObjectOptions{}); err != nil {
-		return s.wrap("write", u, err)
+	f.mu.Lock()
+	parts := f.parts
+	f.mu.Unlock()
+	if _, err := f.s.core.CompleteMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, id, parts, minio.PutObjectOptions{}); err != nil {
+		return f.s.wrap("write", f.u, err)
 	}
 	return nil
 }
