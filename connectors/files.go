@@ -206,9 +206,12 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 	if err != nil {
 		return 0, err
 	}
-	from, release := s.ScanArrow(rows)
+	src, release, err := c.sinkRows(ctx, s, rows)
+	if err != nil {
+		return 0, err
+	}
 	defer release()
-	q, err := c.SinkSQL("SELECT * FROM " + from)
+	q, err := c.SinkSQL(src)
 	if err != nil {
 		return 0, err
 	}
@@ -425,4 +428,20 @@ func Placeholder(ctx context.Context, s *engine.Session, query string) (string, 
 		return "", fmt.Errorf("the placeholder table in a tap query must be a plain name, not %s.%s", n.From.Schema, n.From.Table)
 	}
 	return n.From.Table, nil
+}
+
+// sinkRows makes rows readable in s as a SELECT for a sink's COPY. DuckDB's JSON COPY binds its
+// query twice, and an Arrow scan can be read only once, so JSON rows go through a temporary
+// table (which DuckDB spills to disk when it must).
+func (c *FileConnection) sinkRows(ctx context.Context, s *engine.Session, rows array.RecordReader) (string, func(), error) {
+	from, release := s.ScanArrow(rows)
+	if c.format != jsonFormat {
+		return "SELECT * FROM " + from, release, nil
+	}
+	defer release()
+	tmp := engine.QuoteIdent(fmt.Sprintf("__ankaflow_sink_%p", rows))
+	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+tmp+" AS SELECT * FROM "+from); err != nil {
+		return "", nil, err
+	}
+	return "SELECT * FROM " + tmp, func() { s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp) }, nil
 }

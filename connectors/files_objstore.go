@@ -319,19 +319,11 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	if err != nil {
 		return 0, err
 	}
-	from, release := s.ScanArrow(rows)
-	defer release()
-	src := "SELECT * FROM " + from
-	if c.format == jsonFormat {
-		// DuckDB's JSON COPY binds its query twice, and a scan can be read only once: the rows
-		// go through a temporary table (which DuckDB spills to disk when it must).
-		tmp := engine.QuoteIdent("__ankaflow_sink_" + filepath.Base(tmpDir))
-		if _, err := s.Exec(ctx, "CREATE TEMP TABLE "+tmp+" AS "+src); err != nil {
-			return 0, err
-		}
-		defer s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
-		src = "SELECT * FROM " + tmp
+	src, release, err := c.sinkRows(ctx, s, rows)
+	if err != nil {
+		return 0, err
 	}
+	defer release()
 	// The file is written in place (it is private), so the upload can follow it: parts go up
 	// while DuckDB is still writing, and the object appears only when Finish completes.
 	q, err := c.copySQL(src, local, false)
@@ -340,7 +332,6 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	}
 	up := st.Follow(ctx, u.Key, local)
 	n, err := s.Exec(ctx, q)
-	release()
 	if ferr := up.Finish(err); ferr != nil && err == nil {
 		return 0, c.objectErr("sink", ferr)
 	}
