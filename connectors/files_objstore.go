@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -314,7 +315,8 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 		return 0, err
 	}
 	defer os.RemoveAll(tmpDir)
-	local := filepath.Join(tmpDir, "data"+filepath.Ext(u.Key))
+	// The key's own name keeps its extensions, from which COPY infers compression (.csv.gz).
+	local := filepath.Join(tmpDir, path.Base(u.Key))
 	s, err := c.DuckDB(ctx)
 	if err != nil {
 		return 0, err

@@ -43,6 +43,10 @@ const s3Pipeline = `
   kind: sink
   query: SELECT * FROM Seed WHERE id < 3
   connection: {kind: JSON, locator: s3://lake/data/out/seed.json}
+- name: OutGz
+  kind: sink
+  query: SELECT * FROM Seed WHERE id < 2
+  connection: {kind: CSV, locator: out/seed.csv.gz}
 - name: BackParquet
   kind: tap
   connection: {kind: Parquet, locator: out/seed.parquet}
@@ -53,6 +57,9 @@ const s3Pipeline = `
 - name: BackJSON
   kind: tap
   connection: {kind: JSON, locator: out/seed.json}
+- name: BackGz
+  kind: tap
+  connection: {kind: CSV, locator: out/seed.csv.gz}
 `
 
 // TestObjectStorePipeline: Parquet, CSV and JSON sinks write objects to a real S3-protocol
@@ -70,13 +77,14 @@ func TestObjectStorePipeline(t *testing.T) {
 		"-c", `SELECT count(*) AS again FROM tap('BackCSV')`,
 		"-c", `SELECT column_name, column_type FROM show_schema('BackJSON')`,
 	)
-	require.Equal(t, "name,rows\nBackParquet,3\nBackCSV,4\nBackJSON,3\n"+
+	require.Equal(t, "name,rows\nBackParquet,3\nBackCSV,4\nBackJSON,3\nBackGz,2\n"+
 		"id,name\n2,n2\n3,n3\n4,n4\n"+
 		"id,name,amount\n0,n0,0\n1,n1,1.5\n2,n2,3\n3,n3,4.5\n"+
 		"id,name,amount\n0,n0,0\n1,n1,1.5\n2,n2,3\n"+
 		"again\n4\n"+
 		"column_name,column_type\nid,BIGINT\nname,VARCHAR\namount,DOUBLE\n", out)
 	require.Equal(t, "id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n", string(s.Get(t, "lake", "data/out/seed.csv")))
+	require.Equal(t, []byte{0x1f, 0x8b}, s.Get(t, "lake", "data/out/seed.csv.gz")[:2], "compressed as its extension says")
 	require.NotContains(t, out+errOut, "pipe-secret")
 	require.Empty(t, s.OpenUploads(t, "lake"))
 }
