@@ -18,6 +18,10 @@ type BucketConfig struct {
 	// `data-2024.parquet`.
 	LocatorWildcard []string `yaml:"locator_wildcard" json:"locator_wildcard,omitempty"`
 	Region          string   `yaml:"region" json:"region,omitempty"`
+	// EndpointURL points s3:// at an S3-compatible store (MinIO, Ceph, R2…); URLStyle is
+	// "path" or "vhost" addressing.
+	EndpointURL string `yaml:"endpoint_url" json:"endpoint_url,omitempty"`
+	URLStyle    string `yaml:"url_style" json:"url_style,omitempty"`
 	// Credentials of object stores. Secret: never logged or listed.
 	AccessKeyID     string `yaml:"access_key_id" json:"-"`
 	SecretAccessKey string `yaml:"secret_access_key" json:"-"`
@@ -72,6 +76,8 @@ func mergeBucket(a, b BucketConfig) BucketConfig {
 		Bucket:          pick(a.Bucket, b.Bucket),
 		DataPrefix:      pick(a.DataPrefix, b.DataPrefix),
 		Region:          pick(a.Region, b.Region),
+		EndpointURL:     pick(a.EndpointURL, b.EndpointURL),
+		URLStyle:        pick(a.URLStyle, b.URLStyle),
 		AccessKeyID:     pick(a.AccessKeyID, b.AccessKeyID),
 		SecretAccessKey: pick(a.SecretAccessKey, b.SecretAccessKey),
 		HMACKey:         pick(a.HMACKey, b.HMACKey),

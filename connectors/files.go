@@ -91,6 +91,11 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.readerCall(engine.QuoteLiteral(path))
+}
+
+// readerCall renders the reader call on a path literal (a string or a list of strings).
+func (c *FileConnection) readerCall(pathLiteral string) (string, error) {
 	args := map[string]any{}
 	for k, v := range c.format.defaults {
 		args[k] = v
@@ -102,7 +107,7 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	call := c.format.reader + "(" + engine.QuoteLiteral(path)
+	call := c.format.reader + "(" + pathLiteral
 	if rendered != "" {
 		call += ", " + rendered
 	}
@@ -111,6 +116,9 @@ func (c *FileConnection) ReaderCall() (string, error) {
 
 // TapSQL implements SQLLowerer.
 func (c *FileConnection) TapSQL(ctx context.Context, s *engine.Session, query string) (string, error) {
+	if _, remote, err := c.objectURL(true); remote {
+		return c.objectTapSQL(query), err
+	}
 	call, err := c.ReaderCall()
 	if err != nil {
 		return "", err
@@ -127,10 +135,19 @@ func (c *FileConnection) SinkTarget() (string, error) { return c.Locate(false) }
 // SinkSQL implements SQLLowerer. DuckDB writes to a temporary file beside the target and renames
 // it on success (USE_TMP_FILE), so a failed sink never leaves a half-written target.
 func (c *FileConnection) SinkSQL(from string) (string, error) {
+	if _, remote, err := c.objectURL(false); remote {
+		return c.objectSinkSQL(from), err
+	}
 	path, err := c.SinkTarget()
 	if err != nil {
 		return "", err
 	}
+	return c.copySQL(from, path, true)
+}
+
+// copySQL is the COPY statement writing the rows of from to a local path, through a temporary
+// file renamed at the end when tmpFile is set.
+func (c *FileConnection) copySQL(from, path string, tmpFile bool) (string, error) {
 	opts := map[string]any{}
 	for k, v := range c.params {
 		if c.format.sinkOptions[strings.ToLower(k)] {
@@ -141,7 +158,7 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE TRUE"
+	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE " + strings.ToUpper(strconv.FormatBool(tmpFile))
 	if rendered != "" {
 		o += ", " + rendered
 	}
@@ -150,6 +167,12 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 
 // Tap streams the file's rows (used by tap('Name') from SQL; pipeline runs use TapSQL directly).
 func (c *FileConnection) Tap(ctx context.Context, query string) (array.RecordReader, error) {
+	if u, remote, err := c.objectURL(true); remote {
+		if err != nil {
+			return nil, err
+		}
+		return c.objectTap(ctx, u, query)
+	}
 	s, q, err := c.tapQuery(ctx, query)
 	if err != nil {
 		return nil, err
@@ -169,7 +192,22 @@ func (c *FileConnection) tapQuery(ctx context.Context, query string) (*engine.Se
 
 // TapSchema implements TapSchemaer: DuckDB prepares the reader query (which reads the files'
 // schema, not their rows) and describes its result.
+//
+// Objects in a store cannot be described without fetching them (DuckDB reads only local
+// files here), so a remote tap's schema comes from opening the tap: the spilled objects are
+// read for their schema and released, no rows reach DuckDB.
 func (c *FileConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	if u, remote, err := c.objectURL(true); remote {
+		if err != nil {
+			return nil, err
+		}
+		r, err := c.objectTap(ctx, u, query)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Release()
+		return r.Schema(), nil
+	}
 	s, q, err := c.tapQuery(ctx, query)
 	if err != nil {
 		return nil, err
@@ -188,6 +226,12 @@ func (c *FileConnection) TapSchema(ctx context.Context, query string) (*arrow.Sc
 // directories of a local target. DuckDB writes a temporary file and renames it at the end, so
 // a failed sink leaves any existing target as it was.
 func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int64, error) {
+	if u, remote, err := c.objectURL(false); remote {
+		if err != nil {
+			return 0, err
+		}
+		return c.objectSink(ctx, u, rows)
+	}
 	path, err := c.SinkTarget()
 	if err != nil {
 		return 0, err
@@ -201,9 +245,12 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 	if err != nil {
 		return 0, err
 	}
-	from, release := s.ScanArrow(rows)
+	src, release, err := c.sinkRows(ctx, s, rows)
+	if err != nil {
+		return 0, err
+	}
 	defer release()
-	q, err := c.SinkSQL("SELECT * FROM " + from)
+	q, err := c.SinkSQL(src)
 	if err != nil {
 		return 0, err
 	}
@@ -228,6 +275,9 @@ func (c *FileConnection) ShowSchema(ctx context.Context) ([]Field, error) {
 		return nil, err
 	}
 	q := "SELECT * FROM " + engine.QuoteIdent(c.Name())
+	if _, remote, _ := c.objectURL(true); remote && !exists {
+		return c.objectShowSchema(ctx)
+	}
 	if !exists {
 		if q, err = c.TapSQL(ctx, s, ""); err != nil {
 			return nil, err
@@ -421,4 +471,20 @@ func Placeholder(ctx context.Context, s *engine.Session, query string) (string, 
 		return "", fmt.Errorf("the placeholder table in a tap query must be a plain name, not %s.%s", n.From.Schema, n.From.Table)
 	}
 	return n.From.Table, nil
+}
+
+// sinkRows makes rows readable in s as a SELECT for a sink's COPY. DuckDB's JSON COPY binds its
+// query twice, and an Arrow scan can be read only once, so JSON rows go through a temporary
+// table (which DuckDB spills to disk when it must).
+func (c *FileConnection) sinkRows(ctx context.Context, s *engine.Session, rows array.RecordReader) (string, func(), error) {
+	from, release := s.ScanArrow(rows)
+	if c.format != jsonFormat {
+		return "SELECT * FROM " + from, release, nil
+	}
+	defer release()
+	tmp := engine.QuoteIdent(fmt.Sprintf("__ankaflow_sink_%p", rows))
+	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+tmp+" AS SELECT * FROM "+from); err != nil {
+		return "", nil, err
+	}
+	return "SELECT * FROM " + tmp, func() { s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp) }, nil
 }

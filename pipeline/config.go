@@ -59,6 +59,7 @@ func decodeBucket(section string, m map[string]any) (connectors.BucketConfig, er
 	var err error
 	fields := map[string]*string{
 		"bucket": &b.Bucket, "data_prefix": &b.DataPrefix, "region": &b.Region,
+		"endpoint_url": &b.EndpointURL, "url_style": &b.URLStyle,
 		"access_key_id": &b.AccessKeyID, "secret_access_key": &b.SecretAccessKey,
 		"hmac_key": &b.HMACKey, "hmac_secret": &b.HMACSecret, "credential_file": &b.CredentialFile,
 	}

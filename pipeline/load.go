@@ -30,7 +30,7 @@ var ignoredConnectionKeys = map[string]string{
 }
 
 var bucketKeys = []string{"bucket", "data_prefix", "locator_wildcard", "region", "access_key_id",
-	"secret_access_key", "hmac_key", "hmac_secret", "credential_file"}
+	"secret_access_key", "hmac_key", "hmac_secret", "credential_file", "endpoint_url", "url_style"}
 
 // LoadFile reads and parses a pipeline file. Problems holds every shape error found (the model
 // is still returned, as complete as the input allows, so validation can go on in one pass).

@@ -1,0 +1,512 @@
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// Object is one listed object.
+type Object struct {
+	Key  string
+	Size int64
+}
+
+// Store lists, reads and writes the objects of one bucket.
+type Store interface {
+	// List returns the objects matching u (one key, or a glob listed with the store's prefix
+	// listing), sorted by key.
+	List(ctx context.Context, u URL) ([]Object, error)
+	// Download copies one object into the local file dst.
+	Download(ctx context.Context, key, dst string) error
+	// Upload writes the local file src to key atomically: the object appears (or is replaced)
+	// only when the whole file is stored; on failure or cancellation an existing object is
+	// left as it was and no multipart upload is left open.
+	Upload(ctx context.Context, key, src string) error
+	// Follow uploads src while a writer is still appending to it; see Upload for the
+	// guarantees, which hold once Finish has returned.
+	Follow(ctx context.Context, key, src string) Upload
+}
+
+// Upload is an upload in progress (see Store.Follow).
+type Upload interface {
+	// Finish completes the upload when writeErr is nil and aborts it otherwise.
+	Finish(writeErr error) error
+}
+
+// Open connects to the store of u with the options' (or the standard chain's) credentials.
+func Open(u URL, o Options) (Store, Credentials, error) {
+	creds, err := SelectCredentials(u.Scheme, o)
+	if err != nil {
+		return nil, creds, err
+	}
+	switch u.Scheme {
+	case "az":
+		return nil, creds, fmt.Errorf("%s: Azure Blob Storage transfers are not available in this build yet (credentials were found: %s); copy the data to S3, GCS or a local path", u, creds.Source)
+	case "gs":
+		if o.EndpointURL == "" {
+			o.EndpointURL = "https://storage.googleapis.com"
+		}
+	}
+	endpoint, secure := "s3.amazonaws.com", true
+	if o.EndpointURL != "" {
+		e, err := url.Parse(o.EndpointURL)
+		if err != nil || e.Host == "" || (e.Scheme != "http" && e.Scheme != "https") {
+			return nil, creds, fmt.Errorf("endpoint_url %q must look like https://host[:port] or http://host:port", o.EndpointURL)
+		}
+		endpoint, secure = e.Host, e.Scheme == "https"
+	}
+	region := o.Region
+	if region == "" && u.Scheme == "s3" {
+		if region = o.getenv("AWS_REGION"); region == "" {
+			region = o.getenv("AWS_DEFAULT_REGION")
+		}
+	}
+	lookup := minio.BucketLookupAuto
+	switch strings.ToLower(o.URLStyle) {
+	case "":
+	case "path":
+		lookup = minio.BucketLookupPath
+	case "vhost", "virtual", "virtual-host", "virtual_host":
+		lookup = minio.BucketLookupDNS
+	default:
+		return nil, creds, fmt.Errorf("url_style %q: use path or vhost", o.URLStyle)
+	}
+	cl, err := minio.New(endpoint, &minio.Options{Creds: creds.creds, Secure: secure, Region: region,
+		BucketLookup: lookup, MaxRetries: 3, Transport: o.Transport})
+	if err != nil {
+		return nil, creds, err
+	}
+	return &s3Store{core: minio.Core{Client: cl}, u: u, creds: creds, region: region, endpoint: endpoint}, creds, nil
+}
+
+// s3Store speaks the S3 protocol (AWS S3, S3-compatible stores, and GCS's XML API with HMAC keys).
+type s3Store struct {
+	core     minio.Core
+	u        URL
+	creds    Credentials
+	region   string
+	endpoint string
+}
+
+func (s *s3Store) List(ctx context.Context, u URL) ([]Object, error) {
+	if !u.IsGlob() {
+		info, err := s.core.Client.StatObject(ctx, u.Bucket, u.Key, minio.StatObjectOptions{})
+		if err != nil {
+			if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+				return nil, s.wrap("list", u, err)
+			}
+			// A HEAD response has no body, so the store's error code (wrong key, wrong
+			// region…) is lost: ask again with a one-byte GET, whose error says it.
+			var opts minio.GetObjectOptions
+			opts.SetRange(0, 0)
+			if o, _, _, gerr := s.core.GetObject(ctx, u.Bucket, u.Key, opts); gerr != nil {
+				err = gerr
+			} else {
+				o.Close()
+			}
+			return nil, s.wrap("list", u, err)
+		}
+		return []Object{{Key: u.Key, Size: info.Size}}, nil
+	}
+	var out []Object
+	for o := range s.core.Client.ListObjects(ctx, u.Bucket, minio.ListObjectsOptions{Prefix: u.ListPrefix(), Recursive: true}) {
+		if o.Err != nil {
+			return nil, s.wrap("list", u, o.Err)
+		}
+		if strings.HasSuffix(o.Key, "/") || !u.Match(o.Key) {
+			continue
+		}
+		out = append(out, Object{Key: o.Key, Size: o.Size})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// rangeSize is the span of one ranged GET when a large object is read in several at once
+// (one connection to S3 rarely fills the link).
+const rangeSize = 16 << 20
+
+func (s *s3Store) Download(ctx context.Context, key, dst string) error {
+	u := s.u.Object(key)
+	info, err := s.core.Client.StatObject(ctx, u.Bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return s.wrap("read", u, err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	n := int((info.Size + rangeSize - 1) / rangeSize)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan int)
+	)
+	for range max(1, min(uploadWorkers, n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := s.getRange(ctx, u, info, f, int64(i)*rangeSize); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if cerr := f.Close(); first == nil {
+		first = cerr
+	}
+	if first != nil {
+		return s.wrap("read", u, first)
+	}
+	return nil
+}
+
+// getRange copies one range of the object (the version stat saw: If-Match on its ETag) into f.
+func (s *s3Store) getRange(ctx context.Context, u URL, info minio.ObjectInfo, f *os.File, off int64) error {
+	var opts minio.GetObjectOptions
+	end := min(off+rangeSize, info.Size) - 1
+	if err := opts.SetRange(off, end); err != nil {
+		return err
+	}
+	if info.ETag != "" {
+		if err := opts.SetMatchETag(info.ETag); err != nil {
+			return err
+		}
+	}
+	body, _, _, err := s.core.GetObject(ctx, u.Bucket, u.Key, opts)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	n, err := io.Copy(io.NewOffsetWriter(f, off), body)
+	if err == nil && n != end-off+1 {
+		err = fmt.Errorf("got %d of %d bytes at offset %d", n, end-off+1, off)
+	}
+	return err
+}
+
+// partSize is the size of the first multipart parts; files up to one part go up in one PUT,
+// which S3 also stores atomically. Later parts grow (see partLen) so that a file of any size
+// stays within S3's 10,000 parts.
+const partSize = 16 << 20
+
+func partLen(n int) int64 { return partSize * int64(1+n/1000) }
+
+// uploadWorkers bounds the parts sent at once.
+const uploadWorkers = 4
+
+func (s *s3Store) Upload(ctx context.Context, key, src string) error {
+	return s.Follow(ctx, key, src).Finish(nil)
+}
+
+// Follow starts uploading src to key while a writer may still be appending to it (DuckDB's
+// COPY writes every format front to back): each part goes up as soon as its bytes exist, so
+// the upload overlaps the writing. Finish tells whether the writer succeeded.
+func (s *s3Store) Follow(ctx context.Context, key, src string) Upload {
+	ctx, cancel := context.WithCancel(ctx)
+	f := &follower{s: s, ctx: ctx, cancel: cancel, u: s.u.Object(key), src: src,
+		stop: make(chan struct{}), stopped: make(chan struct{}), work: make(chan part)}
+	go f.follow()
+	return f
+}
+
+type part struct {
+	n        int // 1-based
+	off, len int64
+}
+
+type follower struct {
+	s      *s3Store
+	ctx    context.Context
+	cancel context.CancelFunc
+	u      URL
+	src    string
+	file   *os.File
+
+	stop, stopped chan struct{}
+	work          chan part
+	workers       sync.WaitGroup
+
+	mu    sync.Mutex
+	id    string // multipart upload id, "" until the first full part exists
+	parts []minio.CompletePart
+	off   int64 // bytes handed to the workers
+	err   error
+}
+
+func (f *follower) fail(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+	f.cancel()
+}
+
+// follow hands out every full part of the growing file until Finish stops it.
+func (f *follower) follow() {
+	defer close(f.stopped)
+	for {
+		if err := f.dispatch(false); err != nil {
+			f.fail(err)
+			return
+		}
+		select {
+		case <-f.stop:
+			return
+		case <-f.ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// dispatch queues the parts that are complete in the file (with last, also the rest).
+func (f *follower) dispatch(last bool) error {
+	if f.file == nil {
+		file, err := os.Open(f.src)
+		if err != nil {
+			if os.IsNotExist(err) && !last {
+				return nil // the writer has not created it yet
+			}
+			return err
+		}
+		f.file = file
+	}
+	st, err := f.file.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	for {
+		f.mu.Lock()
+		n, off, id := len(f.parts)+1, f.off, f.id
+		f.mu.Unlock()
+		l := partLen(n - 1)
+		if size-off < l && (!last || size == off) {
+			return nil
+		}
+		if size-off < l {
+			l = size - off
+		}
+		if id == "" {
+			if last && off == 0 {
+				return nil // small enough for one PUT (Finish sends it)
+			}
+			if id, err = f.s.core.NewMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, minio.PutObjectOptions{}); err != nil {
+				return err
+			}
+			f.mu.Lock()
+			f.id = id
+			f.mu.Unlock()
+			for range uploadWorkers {
+				f.workers.Add(1)
+				go f.uploadParts()
+			}
+		}
+		f.mu.Lock()
+		f.parts = append(f.parts, minio.CompletePart{PartNumber: n})
+		f.off += l
+		f.mu.Unlock()
+		select {
+		case f.work <- part{n: n, off: off, len: l}:
+		case <-f.ctx.Done():
+			return f.ctx.Err()
+		}
+	}
+}
+
+func (f *follower) uploadParts() {
+	defer f.workers.Done()
+	for p := range f.work {
+		if f.ctx.Err() != nil {
+			continue
+		}
+		// Unsigned payload: the part is read once, not hashed first (TLS protects it in transit).
+		up, err := f.s.core.PutObjectPart(f.ctx, f.u.Bucket, f.u.Key, f.id, p.n, io.NewSectionReader(f.file, p.off, p.len), p.len,
+			minio.PutObjectPartOptions{DisableContentSha256: true})
+		if err != nil {
+			f.fail(err)
+			continue
+		}
+		f.mu.Lock()
+		f.parts[p.n-1].ETag = up.ETag
+		f.mu.Unlock()
+	}
+}
+
+// Finish ends the upload: with writeErr nil it sends the rest and completes it (the object
+// appears only now); otherwise, or when anything failed, it aborts the multipart upload.
+func (f *follower) Finish(writeErr error) (err error) {
+	close(f.stop)
+	<-f.stopped
+	defer func() {
+		if f.file != nil {
+			f.file.Close()
+		}
+	}()
+	f.mu.Lock()
+	err = f.err
+	f.mu.Unlock()
+	if err == nil && writeErr == nil && f.ctx.Err() == nil {
+		err = f.dispatch(true)
+	}
+	close(f.work)
+	f.workers.Wait()
+	f.mu.Lock()
+	if err == nil {
+		err = f.err
+	}
+	id := f.id
+	f.mu.Unlock()
+	if err == nil && writeErr == nil {
+		err = f.ctx.Err()
+	}
+	defer f.cancel()
+	switch {
+	case writeErr != nil || err != nil:
+		if id != "" {
+			// Abort even when ctx is cancelled: an open upload would keep its parts (and cost)
+			// until a lifecycle rule removes it.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), time.Minute)
+			defer cancel()
+			if aerr := f.s.core.AbortMultipartUpload(actx, f.u.Bucket, f.u.Key, id); aerr != nil && err != nil {
+				err = fmt.Errorf("%w (and aborting the multipart upload failed: %v)", err, aerr)
+			}
+		}
+		if err == nil {
+			return writeErr
+		}
+		return f.s.wrap("write", f.u, err)
+	case id == "":
+		st, err := f.file.Stat()
+		if err != nil {
+			return err
+		}
+		_, err = f.s.core.PutObject(f.ctx, f.u.Bucket, f.u.Key, io.NewSectionReader(f.file, 0, st.Size()), st.Size(), "", "", minio.PutObjectOptions{})
+		return f.s.wrap("write", f.u, err)
+	}
+	f.mu.Lock()
+	parts := f.parts
+	f.mu.Unlock()
+	if _, err := f.s.core.CompleteMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, id, parts, minio.PutObjectOptions{}); err != nil {
+		return f.s.wrap("write", f.u, err)
+	}
+	return nil
+}
+
+// Error is a failed object-store operation, with what to check. It never holds a secret.
+type Error struct {
+	Op   string // list, read, write
+	URL  string
+	Code string // the store's error code (NoSuchBucket, AccessDenied…), "" when none
+	Msg  string
+	Hint string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s %s: %s", e.Op, e.URL, e.Msg)
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// wrap turns a client error into an Error that says what to check.
+func (s *s3Store) wrap(op string, u URL, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Op: op, URL: u.String(), Msg: "cancelled", Err: err}
+	}
+	e := &Error{Op: op, URL: u.String(), Err: err}
+	r := minio.ToErrorResponse(err)
+	e.Code = r.Code
+	where := "endpoint " + s.endpoint
+	switch r.Code {
+	case "NoSuchBucket":
+		e.Msg = fmt.Sprintf("bucket %q does not exist", u.Bucket)
+		e.Hint = "check the bucket name in the locator (or config bucket) and the " + where
+	case "NoSuchKey", "NotFound":
+		if r.Code == "NotFound" && op != "list" {
+			e.Msg = "not found"
+		} else {
+			e.Msg = fmt.Sprintf("object %q does not exist", u.Key)
+		}
+		e.Hint = "check the key (the locator, data_prefix and locator_wildcard); a glob such as *.parquet lists a prefix"
+	case "AccessDenied", "AllAccessDisabled":
+		e.Msg = "access denied"
+		e.Hint = fmt.Sprintf("the credentials from %s (key id %s) lack permission for this %s: check the bucket policy / IAM role", s.creds.Source, s.creds.AccessKeyID, op)
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "InvalidClientTokenId":
+		e.Msg = "the store rejected the credentials"
+		e.Hint = fmt.Sprintf("credentials came from %s (key id %q): check access_key_id/secret_access_key, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the AWS_PROFILE's entry in ~/.aws/credentials", s.creds.Source, s.creds.AccessKeyID)
+	case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":
+		e.Msg = "wrong region"
+		if r.Region != "" {
+			e.Msg = fmt.Sprintf("wrong region: the bucket is in %s, requests were signed for %s", r.Region, orDefault(s.region, "us-east-1"))
+		}
+		e.Hint = "set config.s3.region (or AWS_REGION) to the bucket's region"
+	default:
+		if r.Code != "" {
+			e.Msg = r.Message
+			if e.Msg == "" {
+				e.Msg = fmt.Sprintf("HTTP %d", r.StatusCode)
+			}
+		} else {
+			e.Msg = err.Error()
+			e.Hint = "check that " + where + " is reachable (endpoint_url for S3-compatible stores)"
+		}
+	}
+	return e
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// SpillDir is where taps download objects and sinks stage files before upload: ANKAFLOW_SPILL_DIR,
+// else the system temp directory.
+func SpillDir() string {
+	if d := os.Getenv("ANKAFLOW_SPILL_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir())
+}

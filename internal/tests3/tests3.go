@@ -1,0 +1,145 @@
+// Package tests3 starts a throwaway S3-protocol server (cmd/tests3: gofakes3 in memory behind an
+// AWS-like front) as its own process on 127.0.0.1, for the object-storage tests.
+package tests3
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
+)
+
+// Options of a server. Keys are "id:secret" pairs; the first one is the test's own.
+type Options struct {
+	Buckets   []string
+	Keys      []string
+	ReadOnly  []string // key ids that may only read
+	Region    string
+	Style     string // "path" or "vhost": accept only that addressing style
+	PartDelay time.Duration
+}
+
+// Server is a running test server.
+type Server struct {
+	Endpoint string // http://127.0.0.1:port
+	Addr     string // 127.0.0.1:port
+	opts     Options
+}
+
+// Start builds cmd/tests3 (the Go build cache makes this a link step) and runs it until the
+// test ends.
+func Start(tb testing.TB, o Options) *Server {
+	tb.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		testenv.Missing(tb, "the go command (to build the S3 test server)")
+	}
+	_, here, _, _ := runtime.Caller(0)
+	bin := filepath.Join(tb.TempDir(), "tests3")
+	build := exec.Command(goBin, "build", "-o", bin, "./cmd/tests3")
+	build.Dir = filepath.Dir(here)
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build the S3 test server: %v\n%s", err, out)
+	}
+	args := []string{"-addr", "127.0.0.1:0", "-buckets", strings.Join(o.Buckets, ","), "-keys", strings.Join(o.Keys, ","),
+		"-readonly", strings.Join(o.ReadOnly, ","), "-region", o.Region, "-style", o.Style, "-part-delay", o.PartDelay.String()}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("S3 test server did not start: %v", err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	return &Server{Endpoint: "http://" + addr, Addr: addr, opts: o}
+}
+
+// Key returns the id and secret of the i-th key.
+func (s *Server) Key(i int) (id, secret string) {
+	id, secret, _ = strings.Cut(s.opts.Keys[i], ":")
+	return id, secret
+}
+
+// Client is a path-style client with the first key, for setting up and checking objects.
+func (s *Server) Client(tb testing.TB) *minio.Core {
+	tb.Helper()
+	id, secret := "test", "test"
+	if len(s.opts.Keys) > 0 {
+		id, secret = s.Key(0)
+	}
+	region := s.opts.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	lookup := minio.BucketLookupPath
+	if s.opts.Style == "vhost" {
+		lookup = minio.BucketLookupDNS
+	}
+	c, err := minio.New(s.Addr, &minio.Options{Creds: credentials.NewStaticV4(id, secret, ""), Region: region, BucketLookup: lookup})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &minio.Core{Client: c}
+}
+
+// Put stores an object.
+func (s *Server) Put(tb testing.TB, bucket, key string, data []byte) {
+	tb.Helper()
+	_, err := s.Client(tb).Client.PutObject(context.Background(), bucket, key, strings.NewReader(string(data)), int64(len(data)), minio.PutObjectOptions{DisableContentSha256: true})
+	if err != nil {
+		tb.Fatalf("put %s/%s: %v", bucket, key, err)
+	}
+}
+
+// Get reads an object.
+func (s *Server) Get(tb testing.TB, bucket, key string) []byte {
+	tb.Helper()
+	o, err := s.Client(tb).Client.GetObject(context.Background(), bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		tb.Fatalf("get %s/%s: %v", bucket, key, err)
+	}
+	defer o.Close()
+	data, err := io.ReadAll(o)
+	if err != nil {
+		tb.Fatalf("get %s/%s: %v", bucket, key, err)
+	}
+	return data
+}
+
+// OpenUploads lists the multipart uploads still open in bucket.
+func (s *Server) OpenUploads(tb testing.TB, bucket string) []string {
+	tb.Helper()
+	res, err := s.Client(tb).ListMultipartUploads(context.Background(), bucket, "", "", "", "", 1000)
+	if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+		return nil // gofakes3's answer for a bucket that never had an upload
+	}
+	if err != nil {
+		tb.Fatalf("list multipart uploads: %v", err)
+	}
+	var out []string
+	for _, u := range res.Uploads {
+		out = append(out, u.Key+" "+u.UploadID)
+	}
+	return out
+}
