@@ -79,8 +79,8 @@ func TestObjectStorePipeline(t *testing.T) {
 	)
 	require.Equal(t, "name,rows\nBackParquet,3\nBackCSV,4\nBackJSON,3\nBackGz,2\n"+
 		"id,name\n2,n2\n3,n3\n4,n4\n"+
-		"id,name,amount\n0,n0,0\n1,n1,1.5\n2,n2,3\n3,n3,4.5\n"+
-		"id,name,amount\n0,n0,0\n1,n1,1.5\n2,n2,3\n"+
+		"id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n"+
+		"id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n"+
 		"again\n4\n"+
 		"column_name,column_type\nid,BIGINT\nname,VARCHAR\namount,DOUBLE\n", out)
 	require.Equal(t, "id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n", string(s.Get(t, "lake", "data/out/seed.csv")))
@@ -162,7 +162,7 @@ func TestObjectStoreFromSQL(t *testing.T) {
 		"-c", "COPY (SELECT id * 10 AS id, total FROM tap('lake_orders')) TO 'lake_out' (FORMAT ankaflow)",
 		"-c", "SELECT * FROM tap('lake_back') ORDER BY id",
 	)
-	require.Equal(t, "n\n5\nid,total\n1,9.5\n2,20\nid,total\n10,9.5\n20,20\n", out)
+	require.Equal(t, "n\n5\nid,total\n1,9.5\n2,20.0\nid,total\n10,9.5\n20,20.0\n", out)
 
 	code, _, errOut := cliRunCode(t, "", "sql", "--config", cfg, "-c", load, "-c", "SELECT * FROM tap('lake_missing')")
 	require.Equal(t, 1, code)
