@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/ankaflow/ankaflow/cmd/cli"
+	_ "github.com/ankaflow/ankaflow/connectors/postgres" // kind: Postgres
 )
 
 func main() { os.Exit(cli.Main()) }
