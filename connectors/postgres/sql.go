@@ -73,7 +73,8 @@ func (c *Postgres) sql(ctx context.Context, pc *pgconn.PgConn, statement string)
 		}
 		types[i] = t
 	}
-	rr := pc.ExecStatement(ctx, sd, nil, nil, formats)
+	// Run it by its text: the catalog query above replaced the unnamed prepared statement.
+	rr := pc.ExecParams(ctx, statement, nil, nil, nil, formats)
 	return newResultReader(ctx, c, pc, rr, schemaOf(sd.Fields, types), types), nil
 }
 

@@ -92,10 +92,18 @@ func describe(ctx context.Context, pc *pgconn.PgConn, q string) ([]pgconn.FieldD
 	return sd.Fields, types, nil
 }
 
+// schemaOf is the Arrow schema of a result. Repeated column names (legal in PostgreSQL, not in
+// a DuckDB table) get a suffix: a, a_1, a_2.
 func schemaOf(fields []pgconn.FieldDescription, types []*pgType) *arrow.Schema {
 	af := make([]arrow.Field, len(fields))
+	used := map[string]bool{}
 	for i, f := range fields {
-		af[i] = arrow.Field{Name: f.Name, Type: types[i].arrow, Nullable: true, Metadata: types[i].meta}
+		name := f.Name
+		for n := 1; used[strings.ToLower(name)]; n++ {
+			name = f.Name + "_" + strconv.Itoa(n)
+		}
+		used[strings.ToLower(name)] = true
+		af[i] = arrow.Field{Name: name, Type: types[i].arrow, Nullable: true, Metadata: types[i].meta}
 	}
 	return arrow.NewSchema(af, nil)
 }
