@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -108,10 +107,26 @@ func schemaOf(fields []pgconn.FieldDescription, types []*pgType) *arrow.Schema {
 	return arrow.NewSchema(af, nil)
 }
 
-func (c *Postgres) tap(ctx context.Context, pc *pgconn.PgConn, q string) (array.RecordReader, error) {
-	q, err := c.tapQuery(ctx, pc, q)
+func (c *Postgres) tap(ctx context.Context, pc *pgconn.PgConn, stageQuery string) (array.RecordReader, error) {
+	q, err := c.tapQuery(ctx, pc, stageQuery)
 	if err != nil {
 		return nil, err
+	}
+	// A whole plain table is copied as a table (COPY t TO): PostgreSQL then reads the heap
+	// directly instead of running a query through its executor, about twice as fast.
+	plainTable := ""
+	if trimStatement(stageQuery) == "" {
+		tn, err := parseTable(ctx, pc, c.table())
+		if err != nil {
+			return nil, err
+		}
+		kind, err := query(ctx, pc, "SELECT relkind FROM pg_catalog.pg_class WHERE oid = to_regclass($1)", tn.sql())
+		if err != nil {
+			return nil, err
+		}
+		if len(kind) == 1 && kind[0][0] == "r" {
+			plainTable = tn.sql()
+		}
 	}
 	fields, types, err := describe(ctx, pc, q)
 	if err != nil {
@@ -140,6 +155,9 @@ func (c *Postgres) tap(ctx context.Context, pc *pgconn.PgConn, q string) (array.
 		inner = "SELECT " + strings.Join(sel, ", ") + " FROM (" + q + "\n) AS ankaflow_q(" + strings.Join(names, ", ") + ")"
 	}
 	copySQL := "COPY (" + inner + "\n) TO STDOUT (FORMAT binary)"
+	if plainTable != "" && !cast {
+		copySQL = "COPY " + plainTable + " TO STDOUT (FORMAT binary)"
+	}
 	return newCopyReader(ctx, c, pc, schemaOf(fields, types), types, copySQL), nil
 }
 
@@ -160,7 +178,7 @@ type copyReader struct {
 	names   []string
 	started bool
 	in      *frameReader
-	pr      *io.PipeReader
+	pipe    *chunkPipe
 	done    chan error
 	cur     arrow.RecordBatch
 	err     error
@@ -198,21 +216,12 @@ func (r *copyReader) Retain() { r.refs.Add(1) }
 
 func (r *copyReader) start() {
 	r.started = true
-	pr, pw := io.Pipe()
-	r.pr = pr
+	r.pipe = newChunkPipe()
 	r.done = make(chan error, 1)
-	r.in = &frameReader{r: pr, buf: make([]byte, 0, pipeBuffer)}
+	r.in = &frameReader{r: r.pipe, buf: make([]byte, 0, pipeBuffer)}
 	go func() {
-		bw := bufio.NewWriterSize(pw, pipeBuffer)
-		_, err := r.pc.CopyTo(r.ctx, bw, r.sql)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if err != nil {
-			pw.CloseWithError(err)
-		} else {
-			pw.Close()
-		}
+		_, err := r.pc.CopyTo(r.ctx, r.pipe, r.sql)
+		r.pipe.CloseWithError(err)
 		r.done <- err
 	}()
 }
@@ -320,7 +329,7 @@ func (r *copyReader) fail(err error) {
 	if r.done != nil {
 		// The decoder stopped first (bad value, cancelled context): stop the COPY and wait.
 		r.cancel()
-		r.pr.CloseWithError(err)
+		r.pipe.CloseRead()
 		if cerr := <-r.done; cerr != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 			err = cerr // the stream ended because the COPY failed: its error is the cause
 		}
@@ -346,7 +355,7 @@ func (r *copyReader) Release() {
 	}
 	if r.done != nil {
 		r.cancel()
-		r.pr.CloseWithError(errors.New("tap released"))
+		r.pipe.CloseRead()
 		<-r.done
 		r.done = nil
 		r.once.Do(func() { r.c.release(r.ctx, r.pc, false) })
