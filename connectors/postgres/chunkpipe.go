@@ -15,7 +15,8 @@ type chunkPipe struct {
 	free chan []byte
 	done chan struct{} // closed when the reader gives up
 	cur  []byte        // writer's chunk being filled
-	rd   []byte        // reader's chunk being consumed
+	rd   []byte        // unread part of the reader's chunk
+	rdc  []byte        // the reader's whole chunk (recycled when read)
 	mu   sync.Mutex
 	err  error // the writer's final error (io.EOF when it finished cleanly)
 	once sync.Once
@@ -39,7 +40,6 @@ func (p *chunkPipe) Write(b []byte) (int, error) {
 		if p.cur == nil {
 			select {
 			case p.cur = <-p.free:
-				p.cur = p.cur[:0]
 			default:
 				p.cur = make([]byte, 0, chunkSize)
 			}
@@ -92,16 +92,16 @@ func (p *chunkPipe) Read(b []byte) (int, error) {
 			defer p.mu.Unlock()
 			return 0, p.err
 		}
-		p.rd = c
+		p.rd, p.rdc = c, c
 	}
 	n := copy(b, p.rd)
 	p.rd = p.rd[n:]
 	if len(p.rd) == 0 {
 		select {
-		case p.free <- p.rd[:0:cap(p.rd)]:
+		case p.free <- p.rdc[:0]:
 		default:
 		}
-		p.rd = nil
+		p.rd, p.rdc = nil, nil
 	}
 	return n, nil
 }

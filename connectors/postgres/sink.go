@@ -169,7 +169,7 @@ func (c *Postgres) sink(ctx context.Context, pc *pgconn.PgConn, table string, ro
 	}
 	var n int64
 	if direct {
-		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false)
+		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false, mode == modeTruncate)
 		if err != nil {
 			return 0, err
 		}
@@ -209,7 +209,7 @@ func (c *Postgres) loadStaged(ctx context.Context, pc *pgconn.PgConn, tn tableNa
 	if err := exec(ctx, pc, "CREATE TEMP TABLE "+stage+" ("+strings.Join(defs, ", ")+") ON COMMIT DROP"); err != nil {
 		return 0, err
 	}
-	n, err := copyFrom(ctx, pc, stage, cols, rows, upsert)
+	n, err := copyFrom(ctx, pc, stage, cols, rows, upsert, true)
 	if err != nil {
 		return 0, err
 	}
@@ -291,7 +291,7 @@ func (c *Postgres) createAndLoad(ctx context.Context, pc *pgconn.PgConn, tn tabl
 		}
 		n, err = c.loadStaged(ctx, pc, tn, cols, match, names, c.p.Key, rows)
 	} else {
-		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false)
+		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false, true)
 	}
 	if err != nil {
 		return 0, err
@@ -312,7 +312,9 @@ func containsName(cols []sinkColumn, name string) bool {
 }
 
 // copyFrom streams the rows with binary COPY … FROM STDIN.
-func copyFrom(ctx context.Context, pc *pgconn.PgConn, into string, cols []sinkColumn, rows array.RecordReader, ordinal bool) (int64, error) {
+// With freeze (the table was created or truncated in this transaction), the rows are written
+// frozen: nothing is left for VACUUM to do, and concurrent transactions cannot see them anyway.
+func copyFrom(ctx context.Context, pc *pgconn.PgConn, into string, cols []sinkColumn, rows array.RecordReader, ordinal, freeze bool) (int64, error) {
 	in := &copyIn{ctx: ctx, rows: rows, cols: cols, ordinal: ordinal}
 	if ordinal {
 		into += " (" + func() string {
@@ -323,7 +325,11 @@ func copyFrom(ctx context.Context, pc *pgconn.PgConn, into string, cols []sinkCo
 			return strings.Join(append(n, `"_ankaflow_ord"`), ", ")
 		}() + ")"
 	}
-	_, err := pc.CopyFrom(ctx, in, "COPY "+into+" FROM STDIN (FORMAT binary)")
+	opts := "FORMAT binary"
+	if freeze {
+		opts += ", FREEZE"
+	}
+	_, err := pc.CopyFrom(ctx, in, "COPY "+into+" FROM STDIN ("+opts+")")
 	if in.err != nil {
 		// Our own error (upstream stage, value that cannot be encoded) caused the CopyFail.
 		return 0, in.err
