@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ankaflow/ankaflow/internal/testenv"
 	"github.com/ankaflow/ankaflow/internal/testpg"
 )
 
@@ -38,23 +39,9 @@ func (f *fixture) psql(b testing.TB, args ...string) {
 	require.NoError(b, cmd.Run(), stderr.String())
 }
 
-func rss() uint64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
 // peakRSS samples this process's RSS until stop is called and returns the peak growth.
 func peakRSS() (stop func() uint64) {
-	base := rss()
+	base := testenv.RSS(0)
 	var peak atomic.Uint64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -62,7 +49,7 @@ func peakRSS() (stop func() uint64) {
 	go func() {
 		defer wg.Done()
 		for {
-			if v := rss(); v > peak.Load() {
+			if v := testenv.RSS(0); v > peak.Load() {
 				peak.Store(v)
 			}
 			select {

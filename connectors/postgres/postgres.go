@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/ankaflow/ankaflow/connectors"
+	"github.com/ankaflow/ankaflow/engine"
 )
 
 // Kind is the YAML connection kind.
@@ -268,17 +269,9 @@ func (c *Postgres) needTable(op string) (string, error) {
 	return t, nil
 }
 
-// quoteIdent quotes a PostgreSQL identifier. Every name this package writes into SQL goes
-// through it.
-func quoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
-// quoteLiteral quotes a PostgreSQL string literal (standard_conforming_strings is on since
-// PostgreSQL 9.1; E” is not needed).
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
+// quoteIdent quotes a PostgreSQL identifier (the same rule as DuckDB's). Every name this
+// package writes into SQL goes through it.
+var quoteIdent = engine.QuoteIdent
 
 // tableName is a parsed, possibly schema-qualified table name.
 type tableName struct{ schema, name string }
@@ -287,7 +280,7 @@ func (t tableName) sql() string {
 	if t.schema == "" {
 		return quoteIdent(t.name)
 	}
-	return quoteIdent(t.schema) + "." + quoteIdent(t.name)
+	return engine.QuoteQualified(t.schema, t.name)
 }
 
 func (t tableName) String() string { return t.sql() }

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ankaflow/ankaflow/internal/testconn"
 )
 
 const itemsTable = `CREATE TABLE items (id int PRIMARY KEY CHECK (id > 0), name text NOT NULL, qty int DEFAULT 7)`
@@ -117,7 +118,7 @@ func TestSinkFailureLeavesTableUnchanged(t *testing.T) {
 	c := f.conn("fail_upstream", "items", f.params(map[string]any{"mode": "replace"}))
 	r, err := f.s.QueryArrow(f.ctx, "SELECT i::INT + 1000 AS id, 'x' AS name FROM range(1, 200001) t(i)")
 	require.NoError(t, err)
-	_, err = c.Sink(f.ctx, &failingReader{RecordReader: r, after: 20})
+	_, err = c.Sink(f.ctx, &testconn.FailingReader{RecordReader: r, After: 20})
 	r.Release()
 	require.ErrorContains(t, err, "upstream failed after 20 batches")
 	require.Equal(t, before, f.checksum("items"))
@@ -126,29 +127,6 @@ func TestSinkFailureLeavesTableUnchanged(t *testing.T) {
 	f.conn("fail_new", "brand_new", f.params(nil))
 	require.Error(t, f.duckExec("COPY (SELECT CASE WHEN i = 5000 THEN error('boom') ELSE i END AS i FROM range(10000) t(i)) TO 'fail_new' (FORMAT ankaflow)"))
 	require.Equal(t, "NULL", f.scalar("SELECT to_regclass('brand_new')"))
-}
-
-// failingReader passes batches through, then fails (an upstream error mid-stream).
-type failingReader struct {
-	array.RecordReader
-	after, n int
-	err      error
-}
-
-func (r *failingReader) Next() bool {
-	if r.n >= r.after {
-		r.err = fmt.Errorf("upstream failed after %d batches", r.n)
-		return false
-	}
-	r.n++
-	return r.RecordReader.Next()
-}
-
-func (r *failingReader) Err() error {
-	if r.err != nil {
-		return r.err
-	}
-	return r.RecordReader.Err()
 }
 
 // Readers polling the table while a replace runs always see the whole old or the whole new

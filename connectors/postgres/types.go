@@ -207,6 +207,27 @@ func errLen(what string, n int) error {
 	return fmt.Errorf("malformed %s value (%d bytes)", what, n)
 }
 
+// appender is an Arrow builder of fixed-width values.
+type appender[T any] interface {
+	Append(T)
+	AppendNull()
+}
+
+// fixedDecoder decodes values of exactly size bytes with conv.
+func fixedDecoder[T any](b appender[T], size int, what string, conv func([]byte) T) decoder {
+	return func(v []byte) error {
+		if v == nil {
+			b.AppendNull()
+			return nil
+		}
+		if len(v) != size {
+			return errLen(what, len(v))
+		}
+		b.Append(conv(v))
+		return nil
+	}
+}
+
 // newDecoder binds a decoder for type t to builder b.
 func newDecoder(t *pgType, b array.Builder) decoder {
 	if t.kind == 0 {
@@ -225,83 +246,17 @@ func newDecoder(t *pgType, b array.Builder) decoder {
 	}
 	switch t.kind {
 	case oidBool:
-		bb := b.(*array.BooleanBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				bb.AppendNull()
-				return nil
-			}
-			if len(v) != 1 {
-				return errLen("bool", len(v))
-			}
-			bb.Append(v[0] != 0)
-			return nil
-		}
+		return fixedDecoder(b.(*array.BooleanBuilder), 1, "bool", func(v []byte) bool { return v[0] != 0 })
 	case oidInt2:
-		ib := b.(*array.Int16Builder)
-		return func(v []byte) error {
-			if v == nil {
-				ib.AppendNull()
-				return nil
-			}
-			if len(v) != 2 {
-				return errLen("int2", len(v))
-			}
-			ib.Append(int16(binary.BigEndian.Uint16(v)))
-			return nil
-		}
+		return fixedDecoder(b.(*array.Int16Builder), 2, "int2", func(v []byte) int16 { return int16(binary.BigEndian.Uint16(v)) })
 	case oidInt4:
-		ib := b.(*array.Int32Builder)
-		return func(v []byte) error {
-			if v == nil {
-				ib.AppendNull()
-				return nil
-			}
-			if len(v) != 4 {
-				return errLen("int4", len(v))
-			}
-			ib.Append(int32(binary.BigEndian.Uint32(v)))
-			return nil
-		}
+		return fixedDecoder(b.(*array.Int32Builder), 4, "int4", func(v []byte) int32 { return int32(binary.BigEndian.Uint32(v)) })
 	case oidInt8:
-		ib := b.(*array.Int64Builder)
-		return func(v []byte) error {
-			if v == nil {
-				ib.AppendNull()
-				return nil
-			}
-			if len(v) != 8 {
-				return errLen("int8", len(v))
-			}
-			ib.Append(int64(binary.BigEndian.Uint64(v)))
-			return nil
-		}
+		return fixedDecoder(b.(*array.Int64Builder), 8, "int8", func(v []byte) int64 { return int64(binary.BigEndian.Uint64(v)) })
 	case oidFloat4:
-		fb := b.(*array.Float32Builder)
-		return func(v []byte) error {
-			if v == nil {
-				fb.AppendNull()
-				return nil
-			}
-			if len(v) != 4 {
-				return errLen("float4", len(v))
-			}
-			fb.Append(math.Float32frombits(binary.BigEndian.Uint32(v)))
-			return nil
-		}
+		return fixedDecoder(b.(*array.Float32Builder), 4, "float4", func(v []byte) float32 { return math.Float32frombits(binary.BigEndian.Uint32(v)) })
 	case oidFloat8:
-		fb := b.(*array.Float64Builder)
-		return func(v []byte) error {
-			if v == nil {
-				fb.AppendNull()
-				return nil
-			}
-			if len(v) != 8 {
-				return errLen("float8", len(v))
-			}
-			fb.Append(math.Float64frombits(binary.BigEndian.Uint64(v)))
-			return nil
-		}
+		return fixedDecoder(b.(*array.Float64Builder), 8, "float8", func(v []byte) float64 { return math.Float64frombits(binary.BigEndian.Uint64(v)) })
 	case oidText, oidVarchar, oidBPChar, oidName, oidJSON:
 		sb := b.(*array.StringBuilder)
 		return func(v []byte) error {
@@ -336,52 +291,23 @@ func newDecoder(t *pgType, b array.Builder) decoder {
 			return nil
 		}
 	case oidDate:
-		db := b.(*array.Date32Builder)
-		return func(v []byte) error {
-			if v == nil {
-				db.AppendNull()
-				return nil
-			}
-			if len(v) != 4 {
-				return errLen("date", len(v))
-			}
+		return fixedDecoder(b.(*array.Date32Builder), 4, "date", func(v []byte) arrow.Date32 {
 			d := int32(binary.BigEndian.Uint32(v))
 			if d != math.MaxInt32 && d != math.MinInt32 { // ±infinity stay DuckDB's ±infinity
 				d += pgEpochDays
 			}
-			db.Append(arrow.Date32(d))
-			return nil
-		}
+			return arrow.Date32(d)
+		})
 	case oidTime:
-		tb := b.(*array.Time64Builder)
-		return func(v []byte) error {
-			if v == nil {
-				tb.AppendNull()
-				return nil
-			}
-			if len(v) != 8 {
-				return errLen("time", len(v))
-			}
-			tb.Append(arrow.Time64(binary.BigEndian.Uint64(v)))
-			return nil
-		}
+		return fixedDecoder(b.(*array.Time64Builder), 8, "time", func(v []byte) arrow.Time64 { return arrow.Time64(binary.BigEndian.Uint64(v)) })
 	case oidTimestamp, oidTimestamptz:
-		tb := b.(*array.TimestampBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				tb.AppendNull()
-				return nil
-			}
-			if len(v) != 8 {
-				return errLen("timestamp", len(v))
-			}
+		return fixedDecoder(b.(*array.TimestampBuilder), 8, "timestamp", func(v []byte) arrow.Timestamp {
 			us := int64(binary.BigEndian.Uint64(v))
 			if us != math.MaxInt64 && us != math.MinInt64 {
 				us += pgEpochMicros
 			}
-			tb.Append(arrow.Timestamp(us))
-			return nil
-		}
+			return arrow.Timestamp(us)
+		})
 	case oidInterval:
 		ib := b.(*array.MonthDayNanoIntervalBuilder)
 		return func(v []byte) error {
