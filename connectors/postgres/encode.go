@@ -404,12 +404,11 @@ func appendNumeric(b []byte, s string) ([]byte, error) {
 
 // copyIn is the binary COPY FROM STDIN stream of a record reader (io.Reader for pgconn's
 // CopyFrom). It encodes rows as the server asks for bytes, so memory stays at one batch plus
-// one buffer. With ordinal, an extra bigint column numbers the rows (upsert's "last row wins").
+// one buffer.
 type copyIn struct {
 	ctx     context.Context
 	rows    array.RecordReader
 	cols    []sinkColumn
-	ordinal bool
 	buf     []byte
 	pos     int
 	started bool
@@ -460,9 +459,6 @@ func (c *copyIn) fill() error {
 		encs[j] = col.bind(arrs[j])
 	}
 	nf := len(c.cols)
-	if c.ordinal {
-		nf++
-	}
 	var err error
 	for i := 0; i < int(rec.NumRows()); i++ {
 		c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(nf))
@@ -479,10 +475,6 @@ func (c *copyIn) fill() error {
 			binary.BigEndian.PutUint32(c.buf[at:], uint32(len(c.buf)-at-4))
 		}
 		c.n++
-		if c.ordinal {
-			c.buf = binary.BigEndian.AppendUint32(c.buf, 8)
-			c.buf = binary.BigEndian.AppendUint64(c.buf, uint64(c.n))
-		}
 	}
 	return nil
 }

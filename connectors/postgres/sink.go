@@ -169,7 +169,7 @@ func (c *Postgres) sink(ctx context.Context, pc *pgconn.PgConn, table string, ro
 	}
 	var n int64
 	if direct {
-		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false, mode == modeTruncate)
+		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, mode == modeTruncate)
 		if err != nil {
 			return 0, err
 		}
@@ -202,14 +202,10 @@ func (c *Postgres) loadStaged(ctx context.Context, pc *pgconn.PgConn, tn tableNa
 			sel = append(sel, sc+"::"+match[i].sqlType)
 		}
 	}
-	upsert := c.mode == modeUpsert
-	if upsert {
-		defs = append(defs, `"_ankaflow_ord" bigint`)
-	}
 	if err := exec(ctx, pc, "CREATE TEMP TABLE "+stage+" ("+strings.Join(defs, ", ")+") ON COMMIT DROP"); err != nil {
 		return 0, err
 	}
-	n, err := copyFrom(ctx, pc, stage, cols, rows, upsert, true)
+	n, err := copyFrom(ctx, pc, stage, cols, rows, true)
 	if err != nil {
 		return 0, err
 	}
@@ -237,7 +233,8 @@ func (c *Postgres) loadStaged(ctx context.Context, pc *pgconn.PgConn, tn tableNa
 		}
 		// Usually keys are unique in one load: insert straight away. A key repeated in the
 		// rows makes PostgreSQL refuse ("cannot affect row a second time"): then keep the last
-		// row of each key, in the order the rows came.
+		// row of each key, in the order the rows came (one COPY into a new table stores them
+		// in that order: ctid ascends with it).
 		if err := exec(ctx, pc, "SAVEPOINT ankaflow_upsert"); err != nil {
 			return 0, err
 		}
@@ -251,7 +248,7 @@ func (c *Postgres) loadStaged(ctx context.Context, pc *pgconn.PgConn, tn tableNa
 				}
 			}
 			dedup := "INSERT INTO " + tn.sql() + " (" + strings.Join(names, ", ") + ") SELECT DISTINCT ON (" + strings.Join(stageKey, ", ") + ") " +
-				strings.Join(sel, ", ") + " FROM " + stage + " ORDER BY " + strings.Join(stageKey, ", ") + `, "_ankaflow_ord" DESC` + action
+				strings.Join(sel, ", ") + " FROM " + stage + " ORDER BY " + strings.Join(stageKey, ", ") + ", ctid DESC" + action
 			err = exec(ctx, pc, "ROLLBACK TO SAVEPOINT ankaflow_upsert; "+dedup)
 		}
 		return n, err
@@ -291,7 +288,7 @@ func (c *Postgres) createAndLoad(ctx context.Context, pc *pgconn.PgConn, tn tabl
 		}
 		n, err = c.loadStaged(ctx, pc, tn, cols, match, names, c.p.Key, rows)
 	} else {
-		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false, true)
+		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, true)
 	}
 	if err != nil {
 		return 0, err
@@ -314,17 +311,8 @@ func containsName(cols []sinkColumn, name string) bool {
 // copyFrom streams the rows with binary COPY … FROM STDIN.
 // With freeze (the table was created or truncated in this transaction), the rows are written
 // frozen: nothing is left for VACUUM to do, and concurrent transactions cannot see them anyway.
-func copyFrom(ctx context.Context, pc *pgconn.PgConn, into string, cols []sinkColumn, rows array.RecordReader, ordinal, freeze bool) (int64, error) {
-	in := &copyIn{ctx: ctx, rows: rows, cols: cols, ordinal: ordinal}
-	if ordinal {
-		into += " (" + func() string {
-			var n []string
-			for i := range cols {
-				n = append(n, quoteIdent("c"+strconv.Itoa(i+1)))
-			}
-			return strings.Join(append(n, `"_ankaflow_ord"`), ", ")
-		}() + ")"
-	}
+func copyFrom(ctx context.Context, pc *pgconn.PgConn, into string, cols []sinkColumn, rows array.RecordReader, freeze bool) (int64, error) {
+	in := &copyIn{ctx: ctx, rows: rows, cols: cols}
 	opts := "FORMAT binary"
 	if freeze {
 		opts += ", FREEZE"

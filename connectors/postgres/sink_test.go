@@ -58,6 +58,12 @@ func TestSinkModes(t *testing.T) {
 	f.exec("DELETE FROM items")
 	require.NoError(t, sink("error2", map[string]any{"data_mode": "error"}, "SELECT 6 AS id, 'f' AS name"))
 	require.Equal(t, "6=f/7", f.items())
+
+	// Many repeated keys over many batches: the last row of each key wins.
+	f.exec("CREATE TABLE many (k int PRIMARY KEY, v int)", "INSERT INTO many VALUES (1, -1), (5000, -1)")
+	f.conn("many", "many", f.params(map[string]any{"mode": "upsert", "key": []any{"k"}}))
+	require.NoError(t, f.duckExec("COPY (SELECT (i % 1000)::INT AS k, i::INT AS v FROM range(100000) t(i) ORDER BY i) TO 'many' (FORMAT ankaflow)"))
+	require.Equal(t, "1001 true", f.scalar("SELECT count(*) || ' ' || bool_and(v = k + 99000 OR (k = 5000 AND v = -1)) FROM many"))
 }
 
 func TestSinkUpsertNeedsUniqueKey(t *testing.T) {
