@@ -169,7 +169,7 @@ func (c *Postgres) sink(ctx context.Context, pc *pgconn.PgConn, table string, ro
 	}
 	var n int64
 	if direct {
-		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, mode == modeTruncate)
+		n, err = copyFrom(ctx, pc, tn.sql()+" ("+strings.Join(names, ", ")+")", cols, rows, false)
 		if err != nil {
 			return 0, err
 		}
@@ -309,8 +309,8 @@ func containsName(cols []sinkColumn, name string) bool {
 }
 
 // copyFrom streams the rows with binary COPY … FROM STDIN.
-// With freeze (the table was created or truncated in this transaction), the rows are written
-// frozen: nothing is left for VACUUM to do, and concurrent transactions cannot see them anyway.
+// With freeze (only for a plain table created in this transaction, which no other transaction
+// can see yet), the rows are written frozen: nothing is left for VACUUM to do.
 func copyFrom(ctx context.Context, pc *pgconn.PgConn, into string, cols []sinkColumn, rows array.RecordReader, freeze bool) (int64, error) {
 	in := &copyIn{ctx: ctx, rows: rows, cols: cols}
 	opts := "FORMAT binary"
