@@ -228,18 +228,22 @@ func fixedDecoder[T any](b appender[T], size int, what string, conv func([]byte)
 	}
 }
 
+// bytesDecoder appends values as they are (text in the client encoding, UTF-8, or bytea).
+func bytesDecoder(b *array.BinaryBuilder) decoder {
+	return func(v []byte) error {
+		if v == nil {
+			b.AppendNull()
+		} else {
+			b.Append(v)
+		}
+		return nil
+	}
+}
+
 // newDecoder binds a decoder for type t to builder b.
 func newDecoder(t *pgType, b array.Builder) decoder {
 	if t.kind == 0 {
-		sb := b.(*array.StringBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				sb.AppendNull()
-			} else {
-				sb.BinaryBuilder.Append(v)
-			}
-			return nil
-		}
+		return bytesDecoder(b.(*array.StringBuilder).BinaryBuilder)
 	}
 	if t.elem != nil {
 		return newArrayDecoder(t, b.(*array.ListBuilder))
@@ -258,15 +262,7 @@ func newDecoder(t *pgType, b array.Builder) decoder {
 	case oidFloat8:
 		return fixedDecoder(b.(*array.Float64Builder), 8, "float8", func(v []byte) float64 { return math.Float64frombits(binary.BigEndian.Uint64(v)) })
 	case oidText, oidVarchar, oidBPChar, oidName, oidJSON:
-		sb := b.(*array.StringBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				sb.AppendNull()
-			} else {
-				sb.BinaryBuilder.Append(v)
-			}
-			return nil
-		}
+		return bytesDecoder(b.(*array.StringBuilder).BinaryBuilder)
 	case oidJSONB:
 		sb := b.(*array.StringBuilder)
 		return func(v []byte) error {
@@ -281,15 +277,7 @@ func newDecoder(t *pgType, b array.Builder) decoder {
 			return nil
 		}
 	case oidBytea:
-		bb := b.(*array.BinaryBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				bb.AppendNull()
-			} else {
-				bb.Append(v)
-			}
-			return nil
-		}
+		return bytesDecoder(b.(*array.BinaryBuilder))
 	case oidDate:
 		return fixedDecoder(b.(*array.Date32Builder), 4, "date", func(v []byte) arrow.Date32 {
 			d := int32(binary.BigEndian.Uint32(v))
@@ -309,36 +297,16 @@ func newDecoder(t *pgType, b array.Builder) decoder {
 			return arrow.Timestamp(us)
 		})
 	case oidInterval:
-		ib := b.(*array.MonthDayNanoIntervalBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				ib.AppendNull()
-				return nil
-			}
-			if len(v) != 16 {
-				return errLen("interval", len(v))
-			}
-			us := int64(binary.BigEndian.Uint64(v))
-			ib.Append(arrow.MonthDayNanoInterval{
-				Nanoseconds: us * 1000,
+		return fixedDecoder(b.(*array.MonthDayNanoIntervalBuilder), 16, "interval", func(v []byte) arrow.MonthDayNanoInterval {
+			return arrow.MonthDayNanoInterval{
+				Nanoseconds: int64(binary.BigEndian.Uint64(v)) * 1000,
 				Days:        int32(binary.BigEndian.Uint32(v[8:])),
 				Months:      int32(binary.BigEndian.Uint32(v[12:])),
-			})
-			return nil
-		}
+			}
+		})
 	case oidUUID:
-		fb := b.(*array.FixedSizeBinaryBuilder)
-		return func(v []byte) error {
-			if v == nil {
-				fb.AppendNull()
-				return nil
-			}
-			if len(v) != 16 {
-				return errLen("uuid", len(v))
-			}
-			fb.Append(v)
-			return nil
-		}
+		// The bytes are appended (copied) before the next value is read.
+		return fixedDecoder(b.(*array.FixedSizeBinaryBuilder), 16, "uuid", func(v []byte) []byte { return v })
 	case oidNumeric:
 		db := b.(*array.Decimal128Builder)
 		prec, scale := t.prec, t.scale
