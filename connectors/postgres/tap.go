@@ -177,6 +177,7 @@ type copyReader struct {
 	dec     []decoder
 	names   []string
 	started bool
+	batches int // full batches so far
 	in      *frameReader
 	pipe    *chunkPipe
 	done    chan error
@@ -242,6 +243,11 @@ func (r *copyReader) Next() bool {
 			return false
 		}
 	}
+	if r.batches > 0 {
+		// Full batches follow a full one: size the builders once instead of doubling them
+		// from empty (and copying) a dozen times per batch.
+		r.bld.Reserve(batchRows)
+	}
 	n := 0
 	start := r.in.consumed
 	for n < batchRows && r.in.consumed-start < batchBytes {
@@ -263,6 +269,9 @@ func (r *copyReader) Next() bool {
 		return false
 	}
 	r.cur = r.bld.NewRecordBatch()
+	if n == batchRows {
+		r.batches++
+	}
 	return true
 }
 
