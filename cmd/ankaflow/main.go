@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/ankaflow/ankaflow/cmd/cli"
-	_ "github.com/ankaflow/ankaflow/connectors/rest" // kind: Rest
 )
 
 func main() { os.Exit(cli.Main()) }

@@ -1,0 +1,422 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Batch limits of a tap: a batch closes at batchRows rows or when its values reach
+// batchBytes, whichever comes first. Together with the pipe between the network and the
+// decoder, they bound a tap's memory whatever the table's size.
+const (
+	batchRows  = 64 * 1024
+	batchBytes = 16 << 20
+	pipeBuffer = 256 << 10
+)
+
+// Tap streams the stage's query, run on PostgreSQL, or the whole table when there is none.
+func (c *Postgres) Tap(ctx context.Context, q string) (array.RecordReader, error) {
+	pc, err := c.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.tap(ctx, pc, q)
+	if err != nil {
+		c.release(ctx, pc, isServerError(err))
+		return nil, c.wrap(err)
+	}
+	return r, nil
+}
+
+// isServerError reports an error PostgreSQL raised for a statement: the connection is still
+// usable afterwards (unlike network errors or cancellations).
+func isServerError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && !strings.EqualFold(pe.Severity, "FATAL")
+}
+
+// tapQuery is the query a tap runs: the stage's query, else the whole table.
+func (c *Postgres) tapQuery(ctx context.Context, pc *pgconn.PgConn, q string) (string, error) {
+	q = trimStatement(q)
+	if q != "" {
+		return q, nil
+	}
+	t, err := c.needTable("tap")
+	if err != nil {
+		return "", err
+	}
+	tn, err := parseTable(ctx, pc, t)
+	if err != nil {
+		return "", err
+	}
+	return "SELECT * FROM " + tn.sql(), nil
+}
+
+// trimStatement drops surrounding blanks and trailing semicolons, so the query can be wrapped.
+func trimStatement(q string) string {
+	return strings.TrimRight(strings.TrimSpace(q), "; \t\r\n")
+}
+
+// describe prepares q (without running it) and maps its result columns to Arrow.
+func describe(ctx context.Context, pc *pgconn.PgConn, q string) ([]pgconn.FieldDescription, []*pgType, error) {
+	sd, err := pc.Prepare(ctx, "", q, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	oids := make([]uint32, len(sd.Fields))
+	for i, f := range sd.Fields {
+		oids[i] = f.DataTypeOID
+	}
+	info, err := resolveTypes(ctx, pc, oids)
+	if err != nil {
+		return nil, nil, err
+	}
+	types := make([]*pgType, len(sd.Fields))
+	for i, f := range sd.Fields {
+		types[i] = newPgType(f.DataTypeOID, f.TypeModifier, info, false)
+	}
+	return sd.Fields, types, nil
+}
+
+// schemaOf is the Arrow schema of a result. Repeated column names (legal in PostgreSQL, not in
+// a DuckDB table) get a suffix: a, a_1, a_2.
+func schemaOf(fields []pgconn.FieldDescription, types []*pgType) *arrow.Schema {
+	af := make([]arrow.Field, len(fields))
+	used := map[string]bool{}
+	for i, f := range fields {
+		name := f.Name
+		for n := 1; used[strings.ToLower(name)]; n++ {
+			name = f.Name + "_" + strconv.Itoa(n)
+		}
+		used[strings.ToLower(name)] = true
+		af[i] = arrow.Field{Name: name, Type: types[i].arrow, Nullable: true, Metadata: types[i].meta}
+	}
+	return arrow.NewSchema(af, nil)
+}
+
+func (c *Postgres) tap(ctx context.Context, pc *pgconn.PgConn, stageQuery string) (array.RecordReader, error) {
+	q, err := c.tapQuery(ctx, pc, stageQuery)
+	if err != nil {
+		return nil, err
+	}
+	// A whole plain table is copied as a table (COPY t TO): PostgreSQL then reads the heap
+	// directly instead of running a query through its executor, about twice as fast.
+	plainTable := ""
+	if trimStatement(stageQuery) == "" {
+		tn, err := parseTable(ctx, pc, c.table())
+		if err != nil {
+			return nil, err
+		}
+		kind, err := query(ctx, pc, "SELECT relkind FROM pg_catalog.pg_class WHERE oid = to_regclass($1)", tn.sql())
+		if err != nil {
+			return nil, err
+		}
+		if len(kind) == 1 && kind[0][0] == "r" {
+			plainTable = tn.sql()
+		}
+	}
+	fields, types, err := describe(ctx, pc, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return nil, errors.New("the tap query returns no rows (run statements in a sql stage)")
+	}
+	// Columns without a binary decoder are cast to text on the server: the query is wrapped and
+	// its columns renamed positionally, so duplicate or odd names do not matter.
+	inner := q
+	cast := false
+	for _, t := range types {
+		cast = cast || t.castText != ""
+	}
+	if cast {
+		var names, sel []string
+		for i, t := range types {
+			n := quoteIdent("c" + strconv.Itoa(i+1))
+			names = append(names, n)
+			if t.castText != "" {
+				n += "::" + t.castText
+			}
+			sel = append(sel, n)
+		}
+		inner = "SELECT " + strings.Join(sel, ", ") + " FROM (" + q + "\n) AS ankaflow_q(" + strings.Join(names, ", ") + ")"
+	}
+	copySQL := "COPY (" + inner + "\n) TO STDOUT (FORMAT binary)"
+	if plainTable != "" && !cast {
+		copySQL = "COPY " + plainTable + " TO STDOUT (FORMAT binary)"
+	}
+	return newCopyReader(ctx, c, pc, schemaOf(fields, types), types, copySQL), nil
+}
+
+// copyReader streams a binary COPY … TO STDOUT as Arrow record batches. The COPY runs in a
+// goroutine that writes into a pipe (so the network and the decoding overlap); the reader
+// decodes rows straight into Arrow builders. The COPY starts at the first Next, so a reader
+// whose schema is all that is asked for costs one Prepare.
+type copyReader struct {
+	refs    atomic.Int64
+	ctx     context.Context
+	cancel  context.CancelFunc
+	c       *Postgres
+	pc      *pgconn.PgConn
+	schema  *arrow.Schema
+	sql     string
+	bld     *array.RecordBuilder
+	dec     []decoder
+	names   []string
+	started bool
+	batches int // full batches so far
+	in      *frameReader
+	pipe    *chunkPipe
+	done    chan error
+	cur     arrow.RecordBatch
+	err     error
+	eof     bool
+	closed  bool
+	once    sync.Once
+}
+
+func newCopyReader(ctx context.Context, c *Postgres, pc *pgconn.PgConn, schema *arrow.Schema, types []*pgType, sql string) *copyReader {
+	cctx, cancel := context.WithCancel(ctx)
+	r := &copyReader{ctx: cctx, cancel: cancel, c: c, pc: pc, schema: schema, sql: sql}
+	r.bld = array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	for i, t := range types {
+		r.dec = append(r.dec, newDecoder(t, r.bld.Field(i)))
+		r.names = append(r.names, schema.Field(i).Name)
+	}
+	r.refs.Store(1)
+	return r
+}
+
+// Schema implements array.RecordReader.
+func (r *copyReader) Schema() *arrow.Schema { return r.schema }
+
+// RecordBatch is the current batch, valid until the next Next.
+func (r *copyReader) RecordBatch() arrow.RecordBatch { return r.cur }
+
+// Record implements the deprecated half of array.RecordReader.
+func (r *copyReader) Record() arrow.RecordBatch { return r.cur }
+
+// Err is the error that stopped the stream.
+func (r *copyReader) Err() error { return r.err }
+
+// Retain implements array.RecordReader.
+func (r *copyReader) Retain() { r.refs.Add(1) }
+
+func (r *copyReader) start() {
+	r.started = true
+	r.pipe = newChunkPipe()
+	r.done = make(chan error, 1)
+	r.in = &frameReader{r: r.pipe, buf: make([]byte, 0, pipeBuffer)}
+	go func() {
+		_, err := r.pc.CopyTo(r.ctx, r.pipe, r.sql)
+		r.pipe.CloseWithError(err)
+		r.done <- err
+	}()
+}
+
+// Next decodes the next batch.
+func (r *copyReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.eof || r.closed || r.err != nil {
+		return false
+	}
+	if !r.started {
+		r.start()
+		if err := r.header(); err != nil {
+			r.fail(err)
+			return false
+		}
+	}
+	if r.batches > 0 {
+		// Full batches follow a full one: size the builders once instead of doubling them
+		// from empty (and copying) a dozen times per batch.
+		r.bld.Reserve(batchRows)
+	}
+	n := 0
+	start := r.in.consumed
+	for n < batchRows && r.in.consumed-start < batchBytes {
+		more, err := r.row()
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		if !more {
+			r.finish()
+			break
+		}
+		n++
+	}
+	if r.err != nil {
+		return false
+	}
+	if n == 0 {
+		return false
+	}
+	r.cur = r.bld.NewRecordBatch()
+	if n == batchRows {
+		r.batches++
+	}
+	return true
+}
+
+var copySignature = []byte("PGCOPY\n\377\r\n\x00")
+
+func (r *copyReader) header() error {
+	h, err := r.in.next(19)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(h[:11], copySignature) {
+		return errors.New("not a binary COPY stream")
+	}
+	ext := int(binary.BigEndian.Uint32(h[15:]))
+	_, err = r.in.next(ext)
+	return err
+}
+
+// row decodes one tuple; false at the trailer.
+func (r *copyReader) row() (bool, error) {
+	b, err := r.in.next(2)
+	if err != nil {
+		return false, err
+	}
+	nf := int16(binary.BigEndian.Uint16(b))
+	if nf == -1 {
+		return false, nil
+	}
+	if int(nf) != len(r.dec) {
+		return false, fmt.Errorf("COPY row has %d fields, expected %d", nf, len(r.dec))
+	}
+	for i, dec := range r.dec {
+		b, err := r.in.next(4)
+		if err != nil {
+			return false, err
+		}
+		l := int32(binary.BigEndian.Uint32(b))
+		var v []byte
+		if l >= 0 {
+			if v, err = r.in.next(int(l)); err != nil {
+				return false, err
+			}
+		}
+		if err := dec(v); err != nil {
+			return false, fmt.Errorf("column %q: %w", r.names[i], err)
+		}
+	}
+	return true, nil
+}
+
+// finish waits for the COPY to complete and hands the connection back.
+func (r *copyReader) finish() {
+	r.eof = true
+	err := <-r.done
+	r.done = nil
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	r.once.Do(func() { r.c.release(r.ctx, r.pc, true) })
+}
+
+func (r *copyReader) fail(err error) {
+	if r.done != nil {
+		// The decoder stopped first (bad value, cancelled context): stop the COPY and wait.
+		r.cancel()
+		r.pipe.CloseRead()
+		if cerr := <-r.done; cerr != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+			err = cerr // the stream ended because the COPY failed: its error is the cause
+		}
+		r.done = nil
+	}
+	if ctxErr := r.ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w (%v)", ctxErr, err)
+	}
+	r.err = r.c.wrap(err)
+	r.once.Do(func() { r.c.release(r.ctx, r.pc, false) })
+}
+
+// Release implements array.RecordReader. Releasing before the end stops the COPY (the server
+// connection is then closed, not reused).
+func (r *copyReader) Release() {
+	if r.refs.Add(-1) > 0 || r.closed {
+		return
+	}
+	r.closed = true
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.done != nil {
+		r.cancel()
+		r.pipe.CloseRead()
+		<-r.done
+		r.done = nil
+		r.once.Do(func() { r.c.release(r.ctx, r.pc, false) })
+	}
+	r.once.Do(func() { r.c.release(r.ctx, r.pc, !r.started) })
+	r.cancel()
+	r.bld.Release()
+}
+
+// frameReader hands out byte ranges of a stream without copying them twice: next(n) returns
+// the next n bytes, valid until the following call.
+type frameReader struct {
+	r        io.Reader
+	buf      []byte
+	pos      int
+	consumed int
+}
+
+func (f *frameReader) next(n int) ([]byte, error) {
+	if len(f.buf)-f.pos < n {
+		if err := f.fill(n); err != nil {
+			return nil, err
+		}
+	}
+	b := f.buf[f.pos : f.pos+n : f.pos+n]
+	f.pos += n
+	f.consumed += n
+	return b, nil
+}
+
+func (f *frameReader) fill(n int) error {
+	// Move the unread bytes to the front; grow for values larger than the buffer.
+	rest := copy(f.buf[:cap(f.buf)], f.buf[f.pos:])
+	f.buf = f.buf[:rest]
+	f.pos = 0
+	if cap(f.buf) < n {
+		nb := make([]byte, rest, n+pipeBuffer)
+		copy(nb, f.buf)
+		f.buf = nb
+	}
+	for len(f.buf) < n {
+		m, err := f.r.Read(f.buf[len(f.buf):cap(f.buf)])
+		f.buf = f.buf[:len(f.buf)+m]
+		if err != nil {
+			if len(f.buf) >= n {
+				return nil
+			}
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
