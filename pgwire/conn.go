@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -348,11 +349,32 @@ func (c *conn) readFrame(limit int, budget *byteBudget) (byte, []byte, error) {
 	if budget != nil && !budget.acquire(int64(n)) {
 		return 0, nil, io.ErrClosedPipe
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(c.rd, body); err != nil {
+	body, err := readBody(c.rd, n)
+	if err != nil {
 		return 0, nil, err
 	}
 	return hdr[0], body, nil
+}
+
+// readBody reads n bytes. Large bodies grow with the bytes that actually arrive: a 5-byte
+// header claiming 256 MB must not make the server allocate 256 MB up front.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	const direct = 1 << 20
+	if n <= direct {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func (c *conn) readMessage() (pgproto3.FrontendMessage, int64, error) {
