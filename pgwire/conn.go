@@ -67,7 +67,6 @@ var (
 )
 
 const (
-	authTimeout    = time.Minute
 	maxMessageLen  = 256 << 20 // largest frontend message after authentication
 	maxAuthLen     = 64 << 10  // largest message before authentication completed
 	readAheadBytes = 64 << 20  // messages read ahead of the main loop
@@ -161,6 +160,7 @@ type conn struct {
 	pid            uint32
 	secret         [4]byte
 	registered     bool
+	preAuth        bool // counted as authenticating (see preauth.go)
 
 	sess       *engine.Session
 	ctx        context.Context // ends with the connection
@@ -261,7 +261,11 @@ func (c *conn) setRunning(cancel context.CancelCauseFunc) {
 // serve runs the connection to its end.
 func (c *conn) serve() {
 	defer c.finish()
-	c.nc.SetDeadline(time.Now().Add(authTimeout))
+	if c.preAuth {
+		c.nc.SetDeadline(time.Now().Add(c.srv.cfg.AuthTimeout))
+	} else {
+		c.nc.SetDeadline(time.Now().Add(refusedDeadline))
+	}
 	if !c.startup() {
 		return
 	}
@@ -289,6 +293,7 @@ func (c *conn) finish() {
 		c.sess.Close()
 	}
 	c.nc.Close()
+	c.srv.leavePreAuth(c)
 	c.srv.unregister(c)
 	if c.user == "" {
 		// Probes, pgx's SSLRequest-then-reconnect, cancel requests: not sessions.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -65,9 +66,9 @@ func (e *pgError) response() *pgproto3.ErrorResponse {
 		Severity:            e.Severity,
 		SeverityUnlocalized: e.Severity,
 		Code:                e.Code,
-		Message:             e.Message,
-		Detail:              e.Detail,
-		Hint:                e.Hint,
+		Message:             clipMessage(e.Message),
+		Detail:              clipMessage(e.Detail),
+		Hint:                clipMessage(e.Hint),
 		Position:            e.Position,
 	}
 }
@@ -293,4 +294,19 @@ func contextPosition(lineCtx, caretLine, text string) int {
 	}
 	byteOff := lineStart + idx + len(string(snipRunes[:col]))
 	return runeOffset(text, byteOff)
+}
+
+// maxErrorText bounds the text of one error field sent to a client: an error quoting a 15 MB
+// identifier or literal is cut, with an ellipsis and the original size.
+const maxErrorText = 8 << 10
+
+func clipMessage(s string) string {
+	if len(s) <= maxErrorText {
+		return s
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… (" + strconv.Itoa(len(s)) + " bytes in all)"
 }

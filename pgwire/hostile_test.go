@@ -1,9 +1,14 @@
 package pgwire
 
 import (
+	"context"
 	"encoding/binary"
+	"net"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -218,4 +223,72 @@ func TestCopyBinaryHostileLengths(t *testing.T) {
 		})
 	}
 	require.Equal(t, []string{"RowDescription[count_star():20:8:-1:0]", "DataRow[0]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT count(*) FROM cb"))
+}
+
+// An error quoting a 1 MB identifier reaches the client cut to a bounded size.
+func TestErrorTextIsClipped(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := ts.rawConnect(t, nil)
+	e := rc.lastError("SELECT * FROM " + strings.Repeat("x", 1<<20))
+	require.NotNil(t, e)
+	require.Less(t, len(e.Message), maxErrorText+100)
+	require.Contains(t, e.Message, "bytes in all)")
+	require.Equal(t, []string{"RowDescription[1:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
+}
+
+// stallInSCRAM opens a connection that sends its startup packet and then never answers the
+// server's SASL request, as a client trying to hold slots would.
+func stallInSCRAM(t *testing.T, ts *testServer) (net.Conn, *pgproto3.Frontend) {
+	t.Helper()
+	nc := ts.dial(t)
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber, Parameters: map[string]string{"user": "alice"}})
+	require.NoError(t, fe.Flush())
+	return nc, fe
+}
+
+// Clients that never finish authentication hold no --max-conns slot: authenticated users
+// get in while they stall, the stallers have their own cap, and they are dropped at the
+// authentication timeout.
+func TestPreAuthConnectionsCannotLockUsersOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	require.NoError(t, AddUser(path, "alice", "pw"))
+	ts := startServer(t, Config{UsersFile: path, MaxConns: 2, MaxPreAuth: 6, AuthTimeout: 3 * time.Second})
+	var stalled []*pgproto3.Frontend
+	for i := 0; i < 5; i++ {
+		_, fe := stallInSCRAM(t, ts)
+		msg, err := fe.Receive()
+		require.NoError(t, err)
+		require.IsType(t, &pgproto3.AuthenticationSASL{}, msg)
+		stalled = append(stalled, fe)
+	}
+	require.Equal(t, 5, ts.authenticating())
+
+	// Real users get both MaxConns slots meanwhile (today's code refused them: 53300).
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		c, err := tryConnect(ts, ts.url("alice", "pw"))
+		require.NoError(t, err)
+		defer c.Close(ctx)
+	}
+	_, err := tryConnect(ts, ts.url("alice", "pw"))
+	requirePGCode(t, err, codeTooManyConnections)
+
+	// Unauthenticated connections beyond their own cap are refused at once.
+	_, fe := stallInSCRAM(t, ts)
+	msg, err := fe.Receive()
+	require.NoError(t, err)
+	require.IsType(t, &pgproto3.AuthenticationSASL{}, msg)
+	stalled = append(stalled, fe)
+	_, fe = stallInSCRAM(t, ts)
+	msg, err = fe.Receive()
+	require.NoError(t, err)
+	require.Equal(t, "Error[53300]", describeMsg(msg))
+
+	// The stallers are cut at the authentication timeout.
+	for _, fe := range stalled {
+		_, err := fe.Receive()
+		require.Error(t, err)
+	}
+	require.Eventually(t, func() bool { return ts.authenticating() == 0 }, 5*time.Second, 10*time.Millisecond)
 }

@@ -32,7 +32,9 @@ type Config struct {
 	AuthMethod      string        // "scram-sha-256" (default when users exist) | "md5" | "password" | "trust"
 	TLSCertFile     string        // PEM certificate; with TLSKeyFile enables TLS (SSLRequest answered 'S')
 	TLSKeyFile      string        // PEM private key
-	MaxConns        int           // default 100
+	MaxConns        int           // default 100: authenticated sessions
+	MaxPreAuth      int           // default 32: connections still authenticating
+	AuthTimeout     time.Duration // default 10s: time to complete startup and authentication
 	ShutdownTimeout time.Duration // default 10s
 	Logger          *slog.Logger
 }
@@ -70,6 +72,7 @@ type Server struct {
 	byPID   map[uint32]*conn   // sessions that completed startup, for CancelRequest
 	nextPID uint32
 	active  int // sessions counted against MaxConns
+	preAuth int // connections not yet authenticated, counted against MaxPreAuth
 	wg      sync.WaitGroup
 }
 
@@ -83,6 +86,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 100
+	}
+	if cfg.MaxPreAuth <= 0 {
+		cfg.MaxPreAuth = defaultMaxPreAuth
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = defaultAuthTimeout
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
@@ -262,6 +271,7 @@ func (s *Server) acceptLoop() {
 		default:
 		}
 		s.conns[c] = struct{}{}
+		c.preAuth = s.admitPreAuthLocked()
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {

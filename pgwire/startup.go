@@ -49,11 +49,17 @@ func (c *conn) startup() bool {
 		c.fail(fatalError(codeFeatureNotSupported, "replication connections are not supported"), "replication requested")
 		return false
 	}
-	if pe := c.srv.register(c); pe != nil {
-		c.fail(pe, pe.Message)
+	if !c.preAuth {
+		c.fail(fatalError(codeTooManyConnections, "sorry, too many clients are authenticating already"), "too many connections authenticating")
 		return false
 	}
 	if !c.authenticate() {
+		return false
+	}
+	// Only an authenticated client takes one of the MaxConns slots.
+	c.srv.leavePreAuth(c)
+	if pe := c.srv.register(c); pe != nil {
+		c.fail(pe, pe.Message)
 		return false
 	}
 	c.send(&pgproto3.AuthenticationOk{})

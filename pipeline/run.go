@@ -77,7 +77,9 @@ type StageError struct {
 	Err   error
 }
 
-func (e *StageError) Error() string { return e.Stage.Label() + ": " + e.Err.Error() }
+func (e *StageError) Error() string {
+	return e.Stage.Label() + ": " + clipTo(e.Err.Error(), maxMessageText)
+}
 func (e *StageError) Unwrap() error { return e.Err }
 
 // Runner walks a pipeline's stages, renders each just before it runs, lowers it into a block

@@ -69,7 +69,8 @@ type validator struct {
 	probs Problems
 	names map[string]*Stage
 	// order lists stages in execution order, for "defined later" messages.
-	order []*Stage
+	order    []*Stage
+	allNames []string // names of order, for suggestions (see stageNames)
 	// mayCreateTables: internal or sql stages can create tables no stage is named after, so
 	// a query reading an unknown table is not necessarily wrong.
 	mayCreateTables bool
@@ -339,10 +340,6 @@ func (v *validator) checkReferences(s *Stage, query string, known map[string]boo
 	if err != nil {
 		return // DuckDB will report syntax errors with its own message at run time
 	}
-	var all []string
-	for _, st := range v.order {
-		all = append(all, st.Name)
-	}
 	for _, n := range names {
 		if known[n] {
 			continue
@@ -352,9 +349,21 @@ func (v *validator) checkReferences(s *Stage, query string, known map[string]boo
 			continue
 		}
 		before := sortedKeys(known)
-		hint := connectors.DidYouMean(n, all)
-		v.probs.add(s.At("query"), s.Name, fmt.Sprintf("query reads '%s', which is not a stage of this pipeline%s; stages before this one: %s", n, hint, strings.Join(quoteAll(before), ", ")))
+		hint := connectors.DidYouMean(n, v.stageNames())
+		v.probs.add(s.At("query"), s.Name, fmt.Sprintf("query reads '%s', which is not a stage of this pipeline%s; stages before this one: %s", clipText(n), hint, listSome(quoteAll(before))))
 	}
+}
+
+// stageNames lists every stage name in run order, built once: a pipeline of n stages with
+// unknown references must not rebuild it n times.
+func (v *validator) stageNames() []string {
+	if len(v.allNames) != len(v.order) {
+		v.allNames = v.allNames[:0]
+		for _, st := range v.order {
+			v.allNames = append(v.allNames, st.Name)
+		}
+	}
+	return v.allNames
 }
 
 func quoteAll(s []string) []string {

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultServeMemoryShare is the part of physical memory DuckDB may use under `serve` unless
+// --memory-limit says otherwise. DuckDB's own default (80%) suits one analyst's process;
+// a shared server leaves room for the Go side (result buffers, COPY, connections) and for
+// the rest of the machine, so one query cannot take the machine.
+const defaultServeMemoryShare = 50
+
+// memoryLimitSetting turns --memory-limit into DuckDB's memory_limit value: DuckDB's own
+// syntax (4GB, 512MiB) passes through, N% is that share of physical memory. "" is the
+// default share, or DuckDB's default where physical memory cannot be read.
+func memoryLimitSetting(v string) (string, error) {
+	pct := defaultServeMemoryShare
+	if v != "" {
+		s, ok := strings.CutSuffix(strings.TrimSpace(v), "%")
+		if !ok {
+			return v, nil
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 || n > 100 {
+			return "", usagef("--memory-limit must be a size such as 4GB or a share such as 50%%, got %q", v)
+		}
+		pct = n
+	}
+	total := physicalMemory()
+	if total == 0 {
+		if v != "" {
+			return "", usagef("--memory-limit %s: cannot read the physical memory size here; give a size such as 4GB", v)
+		}
+		return "", nil
+	}
+	return fmt.Sprintf("%dMiB", total/100*uint64(pct)>>20), nil
+}
+
+// authTimeoutSetting parses --auth-timeout (default: the server's own).
+func authTimeoutSetting(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usagef("--auth-timeout must be a positive duration such as 10s, got %q", v)
+	}
+	return d, nil
+}

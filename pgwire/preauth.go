@@ -1,0 +1,42 @@
+package pgwire
+
+import "time"
+
+// Connections that have not authenticated yet are counted apart from sessions: they have
+// their own small cap (Config.MaxPreAuth) and a short deadline (Config.AuthTimeout), and
+// take a --max-conns slot only once authenticated. Five clients that open a connection and
+// never finish SCRAM can no longer lock real users out.
+const (
+	defaultAuthTimeout = 10 * time.Second
+	defaultMaxPreAuth  = 32
+	// refusedDeadline is how long a connection refused for the pre-authentication cap may
+	// take to send its startup packet and read the error.
+	refusedDeadline = 2 * time.Second
+)
+
+// admitPreAuth counts a new connection as authenticating if the cap allows; s.mu is held.
+func (s *Server) admitPreAuthLocked() bool {
+	if s.preAuth >= s.cfg.MaxPreAuth {
+		return false
+	}
+	s.preAuth++
+	return true
+}
+
+// leavePreAuth ends a connection's authenticating phase (authenticated, or gone).
+func (s *Server) leavePreAuth(c *conn) {
+	if !c.preAuth {
+		return
+	}
+	c.preAuth = false
+	s.mu.Lock()
+	s.preAuth--
+	s.mu.Unlock()
+}
+
+// authenticating counts connections between accept and authentication.
+func (s *Server) authenticating() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.preAuth
+}
