@@ -108,3 +108,24 @@ func TestValidateClipsQuotedText(t *testing.T) {
 	require.Contains(t, msg, ", … (21 more)")
 	require.True(t, utf8.ValidString(msg))
 }
+
+// Stage names that differ only in (ASCII) case are one DuckDB table: refused, naming both
+// places. Non-ASCII letters are distinct to DuckDB and stay allowed.
+func TestValidateCaseInsensitiveDuplicateNames(t *testing.T) {
+	p, probs := Parse("case.yaml", []byte(`- name: Orders
+  kind: tap
+  connection: {kind: CSV, locator: a.csv}
+- name: orders
+  kind: tap
+  connection: {kind: CSV, locator: b.csv}
+- name: Éa
+  kind: tap
+  connection: {kind: CSV, locator: c.csv}
+- name: éa
+  kind: tap
+  connection: {kind: CSV, locator: d.csv}
+`))
+	require.Empty(t, probs)
+	probs = Validate(context.Background(), p, ValidateOptions{})
+	require.Equal(t, "case.yaml:4:9: stage name 'orders' differs only in case from stage 'Orders' (defined at case.yaml:1): DuckDB table names ignore case, so both would be one table; rename one of them", probs.Errors().String())
+}
