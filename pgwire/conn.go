@@ -554,7 +554,11 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 		if c.state == stateSkipToSync {
 			return true
 		}
-		c.simpleQuery(m.String)
+		if err := checkMessageUTF8(m); err != nil {
+			c.reportError(err)
+		} else {
+			c.simpleQuery(m.String)
+		}
 		c.state = stateReady
 		c.sendReady()
 		return c.endReason == ""
@@ -570,8 +574,12 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 		return true
 	}
 	c.state = stateExtended
-	var err error
+	err := checkMessageUTF8(msg)
+	if err != nil {
+		msg = nil // not dispatched: reported below, then the batch skips to Sync
+	}
 	switch m := msg.(type) {
+	case nil:
 	case *pgproto3.Parse:
 		err = c.parse(m)
 	case *pgproto3.Bind:

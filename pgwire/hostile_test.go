@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -291,4 +292,86 @@ func TestPreAuthConnectionsCannotLockUsersOut(t *testing.T) {
 		require.Error(t, err)
 	}
 	require.Eventually(t, func() bool { return ts.authenticating() == 0 }, 5*time.Second, 10*time.Millisecond)
+}
+
+// firstAuthRequest is the server's first answer to a startup packet for user.
+func firstAuthRequest(t *testing.T, ts *testServer, user string) string {
+	t.Helper()
+	nc := ts.dial(t)
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber, Parameters: map[string]string{"user": user}})
+	require.NoError(t, fe.Flush())
+	msg, err := fe.Receive()
+	require.NoError(t, err)
+	nc.Close()
+	return describeMsg(msg)
+}
+
+// With --auth md5, an unknown user is asked for what a user made by `adduser` (a SCRAM
+// verifier) is asked for, as PostgreSQL does with password_encryption = scram-sha-256: the
+// first answer no longer tells real names from made-up ones.
+func TestMD5ModeDoesNotRevealUnknownUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	require.NoError(t, AddUser(path, "alice", "pw"))
+	ts := startServer(t, Config{UsersFile: path, AuthMethod: AuthMD5})
+	require.Equal(t, "AuthenticationSASL", firstAuthRequest(t, ts, "alice"))
+	require.Equal(t, "AuthenticationSASL", firstAuthRequest(t, ts, "mallory"))
+}
+
+// A users file edited into an invalid state is reported (file:line) and the previous users
+// keep working; once fixed, the new list applies.
+func TestUsersFileBadReloadIsLoudAndKeepsOldList(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	require.NoError(t, AddUser(path, "alice", "pw"))
+	ts := startServer(t, Config{UsersFile: path})
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, append(append([]byte{}, good...), []byte("\"bob\" \"plaintext\"\n")...), 0o600))
+	c, err := tryConnect(ts, ts.url("alice", "pw"))
+	require.NoError(t, err)
+	c.Close(context.Background())
+	logs := ts.logs.String()
+	require.Contains(t, logs, "the users file changed but cannot be used; keeping the previous list")
+	require.Contains(t, logs, path+":2")
+	require.Equal(t, 1, strings.Count(logs, "cannot be used"), "reported once per version")
+	_, err = tryConnect(ts, ts.url("alice", "pw"))
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(ts.logs.String(), "cannot be used"))
+}
+
+// Invalid UTF-8 in SQL text or names is 22021, as in PostgreSQL; the session goes on.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := ts.rawConnect(t, nil)
+	e := rc.lastError("SELECT 'caf\xe9'")
+	require.NotNil(t, e)
+	require.Equal(t, codeCharacterNotInRepertoire, e.Code)
+	require.Equal(t, `invalid byte sequence for encoding "UTF8": 0xe9 0x27`, e.Message)
+
+	rc.send(&pgproto3.Parse{Name: "s\xff", Query: "SELECT 1"}, &pgproto3.Sync{})
+	require.Equal(t, []string{"Error[22021]", "ReadyForQuery[I]"}, rc.recvUntilReady())
+	rc.send(&pgproto3.Parse{Query: "SELECT $1::text"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("\xc3")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	require.Equal(t, []string{"ParseComplete", "Error[22021]", "ReadyForQuery[I]"}, rc.recvUntilReady())
+	require.Equal(t, []string{"RowDescription[1:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
+}
+
+// Shutdown with a statement that will not finish ends within ShutdownTimeout, closing the
+// database included (it took 12 s against the documented 10 s: the statements' window was
+// the whole timeout, then 5 s more for cancelled ones).
+func TestShutdownEndsWithinItsTimeout(t *testing.T) {
+	db, err := engine.Open(context.Background(), engine.Options{})
+	require.NoError(t, err)
+	ts := startServer(t, Config{DB: db, ShutdownTimeout: 4 * time.Second})
+	c := ts.connect(t)
+	go func() {
+		var n int64
+		c.QueryRow(context.Background(), slowQuery).Scan(&n)
+	}()
+	ts.waitRunning(t, 1)
+	start := time.Now()
+	ts.cancel()
+	require.NoError(t, <-ts.done)
+	ts.done <- nil
+	require.NoError(t, db.Close())
+	require.Less(t, time.Since(start), 4*time.Second)
 }

@@ -1,6 +1,9 @@
 package pgwire
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // Connections that have not authenticated yet are counted apart from sessions: they have
 // their own small cap (Config.MaxPreAuth) and a short deadline (Config.AuthTimeout), and
@@ -39,4 +42,15 @@ func (s *Server) authenticating() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.preAuth
+}
+
+// reportBadReload logs, once per version of the file, that a changed users file could not
+// be used and the previous list stays in force: an operator who made a typo must hear of it
+// rather than wonder why a new user cannot log in. us.mu is held.
+func (us *userStore) reportBadReload(st os.FileInfo, err error) {
+	if us.log == nil || (st.ModTime().Equal(us.badModTime) && st.Size() == us.badSize) {
+		return
+	}
+	us.badModTime, us.badSize = st.ModTime(), st.Size()
+	us.log.Error("pgwire: the users file changed but cannot be used; keeping the previous list of users until it is fixed", "err", err.Error(), "users", len(us.users))
 }

@@ -124,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pgwire: users file: %w", err)
 		}
+		us.log = cfg.Logger
 		s.users = us
 		if method == "" {
 			method = AuthSCRAM
@@ -218,7 +219,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-s.closing:
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	// ShutdownTimeout is the whole shutdown, closing the database after Serve included:
+	// running statements get 80% of it, cancelled ones 10% to report (see Shutdown), and
+	// the rest is left for the caller's DB.Close.
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout*8/10)
 	defer cancel()
 	s.Shutdown(sctx)
 	<-acceptDone
@@ -321,7 +325,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		return ctx.Err()
-	case <-time.After(5 * time.Second):
+	case <-time.After(s.cfg.ShutdownTimeout / 10):
 	}
 	s.mu.Lock()
 	for c := range s.conns {

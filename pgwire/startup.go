@@ -289,12 +289,11 @@ func (c *conn) authenticate() bool {
 		ok, err = c.authCleartext(u)
 	case method == AuthMD5 && u != nil && u.md5 != "":
 		ok, err = c.authMD5(u)
-	case method == AuthMD5 && u == nil:
-		// Unknown user: answer like a real MD5 exchange so user names cannot be probed.
-		ok, err = c.authMD5(nil)
 	default:
 		// scram-sha-256, and md5 for users whose password is stored as a SCRAM verifier
-		// (PostgreSQL does the same).
+		// (PostgreSQL does the same). Unknown users get a mock SCRAM exchange under md5 too,
+		// like PostgreSQL with password_encryption = scram-sha-256: `adduser` stores SCRAM
+		// verifiers, so answering MD5 would tell unknown names from real ones.
 		ok, err = c.authSCRAM(u)
 	}
 	if err != nil {
