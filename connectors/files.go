@@ -99,7 +99,7 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	call := c.format.reader + "(" + readerPaths(path)
+	call := c.format.reader + "(" + engine.QuoteLiteral(path)
 	if rendered != "" {
 		call += ", " + rendered
 	}
@@ -139,10 +139,6 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 		return "", err
 	}
 	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE TRUE"
-	if tmp, _, _ := c.SinkTemp(); tmp != "" {
-		// Our own temporary file (sinktemp.go), renamed over the target by the caller.
-		path, o = tmp, "FORMAT "+c.format.copyFormat+", USE_TMP_FILE FALSE"
-	}
 	if rendered != "" {
 		o += ", " + rendered
 	}
@@ -187,13 +183,7 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.Exec(ctx, q)
-	if tmp, target, _ := c.SinkTemp(); tmp != "" {
-		if ferr := FinishSinkTemp(tmp, target, err != nil); ferr != nil && err == nil {
-			err = ferr
-		}
-	}
-	return n, err
+	return s.Exec(ctx, q)
 }
 
 // isLocalPath tells a local file path from a URL (s3://, gs://, http://…).

@@ -34,7 +34,6 @@ const (
 	StepShow                       // print rows of a table
 	StepShowSchema                 // print the columns of a table or connection
 	StepExplain                    // print DuckDB's plan of a query
-	StepRename                     // move a sink's temporary file (Path) over its target (Target)
 )
 
 // Step is one action of a block.
@@ -146,11 +145,6 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)})
 			}
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
-			if ts, ok := c.(connectors.TempSinker); ok {
-				if tmp, target, err := ts.SinkTemp(); err == nil && tmp != "" {
-					b.Steps = append(b.Steps, Step{Kind: StepRename, Path: tmp, Target: target})
-				}
-			}
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.

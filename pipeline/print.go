@@ -44,8 +44,6 @@ func (p *printer) block(b *Block) {
 			p.line("-- ankaflow: register connection %s (%s) in this session", commentName(s.Target), s.Path)
 		case StepMkdir:
 			p.line("-- ankaflow: create directory %s if missing", commentName(s.Path))
-		case StepRename:
-			p.line("-- ankaflow: move %s over %s", commentName(s.Path), commentName(s.Target))
 		case StepShow:
 			if s.Rows < 0 {
 				p.line("-- ankaflow: show all rows of %s", commentName(s.Target))

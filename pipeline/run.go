@@ -338,11 +338,6 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 	var created []string // directories this block made, removed again if the block fails
 	defer func() {
 		if err != nil {
-			for _, s := range b.Steps {
-				if s.Kind == StepRename {
-					connectors.FinishSinkTemp(s.Path, s.Target, true) // a failed sink's partial file
-				}
-			}
 			for i := len(created) - 1; i >= 0; i-- {
 				os.Remove(created[i]) // only succeeds while still empty
 			}
@@ -371,10 +366,6 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 			// replaced, e.g. by the next loop iteration's, or when the session ends).
 			r.opts.DB.Catalog().Put(r.session.ID(), connectors.CatalogEntry(s.Conn))
 			delete(r.conns, s.Conn)
-		case StepRename:
-			if err := connectors.FinishSinkTemp(s.Path, s.Target, false); err != nil {
-				return rows, counted, fmt.Errorf("sink: %w", err)
-			}
 		case StepMkdir:
 			made, err := mkdirAll(s.Path)
 			created = append(created, made...)
