@@ -65,8 +65,9 @@ func init() {
 // DuckDB SQL, which the planner writes into the plan (see SQLLowerer).
 type FileConnection struct {
 	Base
-	format *fileFormat
-	params map[string]any
+	format  *fileFormat
+	params  map[string]any
+	rejects [2]string // temporary tables recording skipped CSV rows (see csvrejects.go)
 }
 
 // SQLLowerer is implemented by connections whose tap and sink are plain DuckDB SQL. The planner
@@ -95,6 +96,7 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	for k, v := range c.params {
 		args[k] = v
 	}
+	c.rejectArgs(args)
 	rendered, err := renderArgs(args)
 	if err != nil {
 		return "", err

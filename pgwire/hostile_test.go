@@ -375,3 +375,13 @@ func TestShutdownEndsWithinItsTimeout(t *testing.T) {
 	require.NoError(t, db.Close())
 	require.Less(t, time.Since(start), 4*time.Second)
 }
+
+// Listening beyond loopback without TLS is warned about loudly; loopback is not.
+func TestPlainNetworkListenWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	require.NoError(t, AddUser(path, "alice", "pw"))
+	ts := startServer(t, Config{UsersFile: path, Listen: "0.0.0.0:0"})
+	require.Contains(t, ts.logs.String(), "LISTENING ON A NETWORK ADDRESS WITHOUT TLS")
+	ts = startServer(t, Config{UsersFile: path})
+	require.NotContains(t, ts.logs.String(), "WITHOUT TLS")
+}

@@ -54,3 +54,13 @@ func (us *userStore) reportBadReload(st os.FileInfo, err error) {
 	us.badModTime, us.badSize = st.ModTime(), st.Size()
 	us.log.Error("pgwire: the users file changed but cannot be used; keeping the previous list of users until it is fixed", "err", err.Error(), "users", len(us.users))
 }
+
+// warnPlainNetwork says loudly when the server listens beyond this machine without TLS: the
+// password exchange (SCRAM) stays safe, but every query and result crosses the network in
+// clear text, and md5 hashes can be replayed by whoever records them.
+func (s *Server) warnPlainNetwork() {
+	if s.tlsConfig != nil || isLoopback(s.cfg.Listen) {
+		return
+	}
+	s.log.Warn("pgwire: LISTENING ON A NETWORK ADDRESS WITHOUT TLS: queries and results travel in clear text and can be read or altered on the way. Give --tls-cert and --tls-key, or listen on 127.0.0.1.", "addr", s.Addr().String())
+}

@@ -243,6 +243,7 @@ func (s *Server) logStart() {
 			s.log.Warn("pgwire: auth method password sends passwords in clear text and TLS is not configured")
 		}
 	}
+	s.warnPlainNetwork()
 }
 
 func (s *Server) acceptLoop() {

@@ -34,6 +34,7 @@ const (
 	StepShow                       // print rows of a table
 	StepShowSchema                 // print the columns of a table or connection
 	StepExplain                    // print DuckDB's plan of a query
+	StepRejects                    // count (and warn of) the CSV rows a tap skipped
 )
 
 // Step is one action of a block.
@@ -91,6 +92,8 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		// session after the run too; file taps still read with plain SQL.
 		b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
 		var sel string
+		rc, countRejects := c.(connectors.RejectCounter)
+		countRejects = countRejects && rc.CountRejects(rejectsTable, rejectsScanTable)
 		if low, ok := c.(connectors.SQLLowerer); ok {
 			if sel, err = low.TapSQL(ctx, r.session, rs.Query); err != nil {
 				return nil, err
@@ -103,6 +106,9 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			sel += ")"
 		}
 		b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		if countRejects {
+			b.Steps = append(b.Steps, Step{Kind: StepRejects, Target: st.Name})
+		}
 		b.Produces = st.Name
 		if st.ShowSchema {
 			b.Steps = append(b.Steps, Step{Kind: StepShowSchema, Conn: c, Target: st.Name})

@@ -44,6 +44,8 @@ func (p *printer) block(b *Block) {
 			p.line("-- ankaflow: register connection %s (%s) in this session", commentName(s.Target), s.Path)
 		case StepMkdir:
 			p.line("-- ankaflow: create directory %s if missing", commentName(s.Path))
+		case StepRejects:
+			p.line("-- ankaflow: count the malformed rows DuckDB skipped (ignore_errors) and warn")
 		case StepShow:
 			if s.Rows < 0 {
 				p.line("-- ankaflow: show all rows of %s", commentName(s.Target))
