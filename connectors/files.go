@@ -101,7 +101,7 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	call := c.format.reader + "(" + engine.QuoteLiteral(path)
+	call := c.format.reader + "(" + readerPaths(path)
 	if rendered != "" {
 		call += ", " + rendered
 	}
@@ -184,6 +184,12 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 	q, err := c.SinkSQL("SELECT * FROM " + from)
 	if err != nil {
 		return 0, err
+	}
+	if isLocalPath(path) {
+		if err := StartSink(path); err != nil {
+			return 0, err
+		}
+		defer EndSink(path)
 	}
 	return s.Exec(ctx, q)
 }

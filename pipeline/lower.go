@@ -35,6 +35,8 @@ const (
 	StepShowSchema                 // print the columns of a table or connection
 	StepExplain                    // print DuckDB's plan of a query
 	StepRejects                    // count (and warn of) the CSV rows a tap skipped
+	StepSinkStart                  // mark the temporary file of the COPY to Path as ours
+	StepSinkEnd                    // remove what is left of it and the mark
 )
 
 // Step is one action of a block.
@@ -147,10 +149,15 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			if err != nil {
 				return nil, err
 			}
-			if !connectors.IsRemote(target) {
-				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)})
+			local := !connectors.IsRemote(target)
+			if local {
+				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)},
+					Step{Kind: StepSinkStart, Path: target})
 			}
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
+			if local {
+				b.Steps = append(b.Steps, Step{Kind: StepSinkEnd, Path: target})
+			}
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.

@@ -344,9 +344,12 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 	defer func() {
 		if err != nil {
 			for _, s := range b.Steps {
-				if s.Kind == StepRejects {
+				switch s.Kind {
+				case StepRejects:
 					// A failed tap's recorded rows must not count for the next tap.
 					r.session.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+rejectsTable+"; DROP TABLE IF EXISTS temp."+rejectsScanTable)
+				case StepSinkEnd:
+					connectors.EndSink(s.Path)
 				}
 			}
 			for i := len(created) - 1; i >= 0; i-- {
@@ -377,6 +380,12 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 			// replaced, e.g. by the next loop iteration's, or when the session ends).
 			r.opts.DB.Catalog().Put(r.session.ID(), connectors.CatalogEntry(s.Conn))
 			delete(r.conns, s.Conn)
+		case StepSinkStart:
+			if err := connectors.StartSink(s.Path); err != nil {
+				return rows, counted, fmt.Errorf("sink: %w", err)
+			}
+		case StepSinkEnd:
+			connectors.EndSink(s.Path)
 		case StepRejects:
 			w, err := r.countRejects(ctx, b.Stage)
 			if err != nil {
