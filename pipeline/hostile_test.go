@@ -61,11 +61,7 @@ func chainPipeline(n int) []byte {
 // bytes allocated, which doubling the pipeline must not quadruple.
 func TestValidateLinearInStages(t *testing.T) {
 	ctx := context.Background()
-	db, err := engine.Open(ctx, engine.Options{})
-	require.NoError(t, err)
-	defer db.Close()
-	s, err := db.NewSession(ctx)
-	require.NoError(t, err)
+	s := testSession(t)
 	alloc := func(n int) uint64 {
 		p, probs := Parse("chain.yaml", chainPipeline(n))
 		require.Empty(t, probs)
@@ -84,11 +80,7 @@ func TestValidateLinearInStages(t *testing.T) {
 // A 1 MB identifier is quoted in a bounded message, with an ellipsis and its size.
 func TestValidateClipsQuotedText(t *testing.T) {
 	ctx := context.Background()
-	db, err := engine.Open(ctx, engine.Options{})
-	require.NoError(t, err)
-	defer db.Close()
-	s, err := db.NewSession(ctx)
-	require.NoError(t, err)
+	s := testSession(t)
 	huge := strings.Repeat("é", 1<<19)
 	var b strings.Builder
 	b.WriteString("- name: s0\n  kind: tap\n  connection: {kind: CSV, locator: a.csv}\n")
@@ -128,4 +120,15 @@ func TestValidateCaseInsensitiveDuplicateNames(t *testing.T) {
 	require.Empty(t, probs)
 	probs = Validate(context.Background(), p, ValidateOptions{})
 	require.Equal(t, "case.yaml:4:9: stage name 'orders' differs only in case from stage 'Orders' (defined at case.yaml:1): DuckDB table names ignore case, so both would be one table; rename one of them", probs.Errors().String())
+}
+
+// testSession is a session on a fresh in-memory database, closed with the test.
+func testSession(t *testing.T) *engine.Session {
+	t.Helper()
+	db, err := engine.Open(context.Background(), engine.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	s, err := db.NewSession(context.Background())
+	require.NoError(t, err)
+	return s
 }
