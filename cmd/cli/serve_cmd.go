@@ -27,6 +27,7 @@ var serveFlags = []flagSpec{
 	{names: []string{"--config"}, arity: 1, meta: "FILE", help: "run-wide connection configuration"},
 	{names: []string{"--memory-limit"}, arity: 1, meta: "SIZE", help: "DuckDB memory limit: a size (4GB) or a share of physical memory (default 50%)"},
 	{names: []string{"--auth-timeout"}, arity: 1, meta: "DURATION", help: "time a client has to authenticate (default 10s)"},
+	{names: []string{"--allow-dir"}, arity: 1, repeat: true, meta: "DIR", help: "clients may only read and write files under DIR (repeatable); without it they have the server account's file access"},
 }
 
 func cmdServe(ctx context.Context, args []string, io *stdio) error {
@@ -82,6 +83,11 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 		Variables: vars, Context: buildContext(user), Config: cfg, Stderr: io.err,
 	}, io, log); err != nil {
 		return err
+	}
+	if dirs := p.all("--allow-dir"); len(dirs) > 0 {
+		if err := restrictFiles(ctx, db, dirs, p.str("--db")); err != nil {
+			return err
+		}
 	}
 	srv, err := pgwire.New(pgwire.Config{
 		Listen:      p.str("--listen"),

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ankaflow/ankaflow/engine"
 )
 
 // defaultServeMemoryShare is the part of physical memory DuckDB may use under `serve` unless
@@ -49,4 +53,48 @@ func authTimeoutSetting(v string) (time.Duration, error) {
 		return 0, usagef("--auth-timeout must be a positive duration such as 10s, got %q", v)
 	}
 	return d, nil
+}
+
+// restrictFiles applies --allow-dir: every client (and every pipeline run through the server)
+// may only read and write files under these directories. DuckDB enforces it
+// (enable_external_access = false with allowed_directories), and neither setting can be
+// changed back while the database runs, so no client can undo it. DuckDB's own temporary
+// directory and the database file stay usable.
+func restrictFiles(ctx context.Context, db *engine.DB, dirs []string, dbPath string) error {
+	s, err := db.NewSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var tempDir string
+	if err := s.QueryRowContext(ctx, "SELECT current_setting('temp_directory')").Scan(&tempDir); err != nil {
+		return err
+	}
+	var allowed []string
+	for _, d := range append(dirs, tempDir) {
+		if d == "" {
+			continue
+		}
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return usagef("--allow-dir %s: %v", d, err)
+		}
+		// A trailing separator: /data/x must not also allow /data/xyz.
+		allowed = append(allowed, engine.QuoteLiteral(strings.TrimRight(abs, string(filepath.Separator))+string(filepath.Separator)))
+	}
+	stmts := []string{"SET allowed_directories = [" + strings.Join(allowed, ", ") + "]"}
+	if dbPath != "" && dbPath != ":memory:" {
+		abs, err := filepath.Abs(dbPath)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, "SET allowed_paths = ["+engine.QuoteLiteral(abs)+", "+engine.QuoteLiteral(abs+".wal")+"]")
+	}
+	stmts = append(stmts, "SET enable_external_access = false")
+	for _, q := range stmts {
+		if _, err := s.Exec(ctx, q); err != nil {
+			return fmt.Errorf("--allow-dir: %s: %w", q, err)
+		}
+	}
+	return nil
 }

@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/cmd/cli"
@@ -20,6 +23,15 @@ import (
 // client sees it.
 func serveSetting(t *testing.T, setting string, flags ...string) string {
 	t.Helper()
+	var v string
+	require.NoError(t, serveClient(t, flags...).QueryRow(context.Background(), "SELECT current_setting('"+setting+"')").Scan(&v))
+	return v
+}
+
+// serveClient starts `ankaflow serve` (trust, loopback) with extra flags until the test ends
+// and returns a connected client.
+func serveClient(t *testing.T, flags ...string) *pgx.Conn {
+	t.Helper()
 	port, err := testenv.FreePort()
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -28,14 +40,14 @@ func serveSetting(t *testing.T, setting string, flags ...string) string {
 	go func() {
 		done <- cli.Run(ctx, append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port)}, flags...), strings.NewReader(""), io.Discard, &serveErr)
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
 			t.Error("serve did not stop")
 		}
-	}()
+	})
 	var conn *pgx.Conn
 	require.Eventually(t, func() bool {
 		select {
@@ -47,10 +59,8 @@ func serveSetting(t *testing.T, setting string, flags ...string) string {
 		conn = c
 		return err == nil
 	}, 20*time.Second, 50*time.Millisecond)
-	defer conn.Close(context.Background())
-	var v string
-	require.NoError(t, conn.QueryRow(context.Background(), "SELECT current_setting('"+setting+"')").Scan(&v))
-	return v
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 // `serve` gives DuckDB a memory limit: the one asked for, else half the machine's memory
@@ -83,4 +93,45 @@ func mebibytes(t *testing.T, s string) float64 {
 	}
 	t.Fatalf("unexpected memory size %q", s)
 	return 0
+}
+
+// With --allow-dir, clients reach files under the allowed directories only (DuckDB refuses
+// the rest), and cannot switch the restriction off.
+func TestServeAllowDir(t *testing.T) {
+	allowed, other := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(allowed, "in.csv"), []byte("a\n1\n2\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "secret.csv"), []byte("a\n3\n"), 0o644))
+	c := serveClient(t, "--allow-dir", allowed)
+	ctx := context.Background()
+	var n int64
+	require.NoError(t, c.QueryRow(ctx, "SELECT sum(a) FROM read_csv('"+filepath.Join(allowed, "in.csv")+"')").Scan(&n))
+	require.Equal(t, int64(3), n)
+	_, err := c.Exec(ctx, "COPY (SELECT 42 AS a) TO '"+filepath.Join(allowed, "out.csv")+"'")
+	require.NoError(t, err)
+	for _, q := range []string{
+		"SELECT * FROM read_csv('" + filepath.Join(other, "secret.csv") + "')",
+		"SELECT * FROM read_csv('" + allowed + "/../" + filepath.Base(other) + "/secret.csv')",
+		"COPY (SELECT 1) TO '" + filepath.Join(other, "x.csv") + "'",
+		"SELECT * FROM read_csv('/etc/passwd')",
+	} {
+		_, err := c.Exec(ctx, q)
+		require.ErrorContains(t, err, "disabled by configuration", q)
+	}
+	_, err = c.Exec(ctx, "SET enable_external_access = true")
+	require.ErrorContains(t, err, "Cannot enable external access")
+	_, err = c.Exec(ctx, "SET allowed_directories = ['/']")
+	require.ErrorContains(t, err, "Cannot change allowed_directories")
+	// Pipeline files given to run_pipeline() are read under the same rule.
+	pl := "- name: t\n  kind: internal\n  query: SELECT 1 AS one\n"
+	require.NoError(t, os.WriteFile(filepath.Join(allowed, "p.yaml"), []byte(pl), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "p.yaml"), []byte(pl), 0o644))
+	_, err = c.Exec(ctx, "SELECT * FROM run_pipeline('"+filepath.Join(allowed, "p.yaml")+"')")
+	require.NoError(t, err)
+	_, err = c.Exec(ctx, "SELECT * FROM run_pipeline('"+filepath.Join(other, "p.yaml")+"')")
+	var pe *pgconn.PgError
+	require.ErrorAs(t, err, &pe)
+	require.Contains(t, pe.Message+pe.Detail, "disabled by configuration")
+	// Sessions still set their own parameters.
+	_, err = c.Exec(ctx, "SET TimeZone = 'Asia/Tokyo'")
+	require.NoError(t, err)
 }
