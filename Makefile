@@ -6,7 +6,7 @@ PKGS    := ./...
 
 NODE_CLIENT := pgwire/testdata/clients/node
 
-.PHONY: build run test stress bench vet fmt clean clients
+.PHONY: build run test stress bench vet fmt clean clients fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ankaflow
@@ -20,6 +20,15 @@ test: clients
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 	$(GO) test -race -count=1 -run 'TestInterrupt' ./engine
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: each wire-protocol fuzz target for FUZZTIME (seed corpus: pgwire/testdata/fuzz)
+FUZZTIME ?= 5s
+FUZZ_TARGETS := FuzzDecodeBinary FuzzDecodeArrayBinary FuzzDecodeNumericBinary FuzzDecodeText \
+	FuzzCopyBinary FuzzCopyText FuzzStartupPacket FuzzMessageFraming
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./pgwire || exit 1; done
 
 ## stress: the session interrupt/close race under -race, and the packages that once aborted on
 ## it, many times over while the other packages test in parallel

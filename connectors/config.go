@@ -197,6 +197,11 @@ func (c Config) Locate(name string, useWildcard bool) (string, error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", fmt.Errorf("locator %q escapes its bucket %q: '..' may not climb above the bucket", name, root)
 	}
+	if st.Bucket != "" {
+		if err := checkResolvedInside(root, full, name); err != nil {
+			return "", err
+		}
+	}
 	return full, nil
 }
 

@@ -68,8 +68,9 @@ func init() {
 // DuckDB SQL, which the planner writes into the plan (see SQLLowerer).
 type FileConnection struct {
 	Base
-	format *fileFormat
-	params map[string]any
+	format  *fileFormat
+	params  map[string]any
+	rejects [2]string // temporary tables recording skipped CSV rows (see csvrejects.go)
 }
 
 // SQLLowerer is implemented by connections whose tap and sink are plain DuckDB SQL. The planner
@@ -91,7 +92,8 @@ func (c *FileConnection) ReaderCall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.readerCall(engine.QuoteLiteral(path))
+	// Local globs are expanded here so that leftovers of interrupted sinks are never read.
+	return c.readerCall(readerPaths(path))
 }
 
 // readerCall renders the reader call on a path literal (a string or a list of strings).
@@ -103,6 +105,7 @@ func (c *FileConnection) readerCall(pathLiteral string) (string, error) {
 	for k, v := range c.params {
 		args[k] = v
 	}
+	c.rejectArgs(args)
 	rendered, err := renderArgs(args)
 	if err != nil {
 		return "", err
@@ -253,6 +256,12 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 	q, err := c.SinkSQL(src)
 	if err != nil {
 		return 0, err
+	}
+	if isLocalPath(path) {
+		if err := StartSink(path); err != nil {
+			return 0, err
+		}
+		defer EndSink(path)
 	}
 	return s.Exec(ctx, q)
 }

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -66,7 +67,6 @@ var (
 )
 
 const (
-	authTimeout    = time.Minute
 	maxMessageLen  = 256 << 20 // largest frontend message after authentication
 	maxAuthLen     = 64 << 10  // largest message before authentication completed
 	readAheadBytes = 64 << 20  // messages read ahead of the main loop
@@ -160,6 +160,7 @@ type conn struct {
 	pid            uint32
 	secret         [4]byte
 	registered     bool
+	preAuth        bool // counted as authenticating (see preauth.go)
 
 	sess       *engine.Session
 	ctx        context.Context // ends with the connection
@@ -260,7 +261,11 @@ func (c *conn) setRunning(cancel context.CancelCauseFunc) {
 // serve runs the connection to its end.
 func (c *conn) serve() {
 	defer c.finish()
-	c.nc.SetDeadline(time.Now().Add(authTimeout))
+	if c.preAuth {
+		c.nc.SetDeadline(time.Now().Add(c.srv.cfg.AuthTimeout))
+	} else {
+		c.nc.SetDeadline(time.Now().Add(refusedDeadline))
+	}
 	if !c.startup() {
 		return
 	}
@@ -288,6 +293,7 @@ func (c *conn) finish() {
 		c.sess.Close()
 	}
 	c.nc.Close()
+	c.srv.leavePreAuth(c)
 	c.srv.unregister(c)
 	if c.user == "" {
 		// Probes, pgx's SSLRequest-then-reconnect, cancel requests: not sessions.
@@ -348,11 +354,32 @@ func (c *conn) readFrame(limit int, budget *byteBudget) (byte, []byte, error) {
 	if budget != nil && !budget.acquire(int64(n)) {
 		return 0, nil, io.ErrClosedPipe
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(c.rd, body); err != nil {
+	body, err := readBody(c.rd, n)
+	if err != nil {
 		return 0, nil, err
 	}
 	return hdr[0], body, nil
+}
+
+// readBody reads n bytes. Large bodies grow with the bytes that actually arrive: a 5-byte
+// header claiming 256 MB must not make the server allocate 256 MB up front.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	const direct = 1 << 20
+	if n <= direct {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func (c *conn) readMessage() (pgproto3.FrontendMessage, int64, error) {
@@ -527,7 +554,11 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 		if c.state == stateSkipToSync {
 			return true
 		}
-		c.simpleQuery(m.String)
+		if err := checkMessageUTF8(m); err != nil {
+			c.reportError(err)
+		} else {
+			c.simpleQuery(m.String)
+		}
 		c.state = stateReady
 		c.sendReady()
 		return c.endReason == ""
@@ -543,8 +574,12 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 		return true
 	}
 	c.state = stateExtended
-	var err error
+	err := checkMessageUTF8(msg)
+	if err != nil {
+		msg = nil // not dispatched: reported below, then the batch skips to Sync
+	}
 	switch m := msg.(type) {
+	case nil:
 	case *pgproto3.Parse:
 		err = c.parse(m)
 	case *pgproto3.Bind:

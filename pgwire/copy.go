@@ -562,6 +562,8 @@ type copyInReader struct {
 
 	mu        sync.Mutex
 	buf       []byte // received, not yet parsed
+	scanAt    int    // text/CSV: bytes of buf already searched for the line end
+	scanQuote bool   // CSV: inside quotes at scanAt
 	ended     bool   // CopyDone (or CopyFail / error) seen
 	gotHdr    bool   // binary header / CSV header consumed
 	line      int64
@@ -573,6 +575,10 @@ type copyInReader struct {
 }
 
 const copyBatchRows = 4096
+
+// maxCopyField bounds one COPY line (text, CSV), one binary field and the binary header
+// extension: larger ones would have to be buffered whole.
+const maxCopyField = maxMessageLen
 
 func (r *copyInReader) Schema() *arrow.Schema { return r.schema }
 func (r *copyInReader) Retain()               { r.mu.Lock(); r.refs++; r.mu.Unlock() }
@@ -706,7 +712,9 @@ func (r *copyInReader) nextRecord() (fields [][]byte, ok bool) {
 			if need == 0 {
 				return f, f != nil
 			}
-		} else if end := r.lineEnd(); end >= 0 {
+		} else if end := r.lineEnd(); r.err != nil {
+			return nil, false
+		} else if end >= 0 {
 			raw := r.buf[:end]
 			r.buf = r.buf[end+1:]
 			r.line++
@@ -747,28 +755,48 @@ func (r *copyInReader) nextRecord() (fields [][]byte, ok bool) {
 
 // drainRest skips data after the \. end marker.
 func (r *copyInReader) drainRest() {
-	r.buf = r.buf[:0]
+	r.buf, r.scanAt, r.scanQuote = r.buf[:0], 0, false
 	for r.receive() {
 		r.buf = r.buf[:0]
 	}
 }
 
 // lineEnd finds the end of the next complete line in buf (quote-aware for CSV), or -1.
+// The scan resumes where the previous call stopped, so a long line arriving in many CopyData
+// messages costs linear time; a line longer than maxCopyField fails the COPY.
 func (r *copyInReader) lineEnd() int {
-	if r.cmd.format == copyText {
-		return bytes.IndexByte(r.buf, '\n')
+	i, inQuote := r.scanAt, r.scanQuote
+	found := func(end int) int {
+		r.scanAt, r.scanQuote = 0, false
+		return end
 	}
-	inQuote := false
-	for i := 0; i < len(r.buf); i++ {
+	for ; i < len(r.buf); i++ {
 		ch := r.buf[i]
+		if r.cmd.format == copyText {
+			if ch == '\n' {
+				return found(i)
+			}
+			continue
+		}
+		if inQuote && ch == r.cmd.escape && r.cmd.escape != r.cmd.quote {
+			if i+1 == len(r.buf) {
+				break // decide when the next byte has arrived
+			}
+			if r.buf[i+1] == r.cmd.quote || r.buf[i+1] == r.cmd.escape {
+				i++
+			}
+			continue
+		}
 		switch {
-		case inQuote && ch == r.cmd.escape && r.cmd.escape != r.cmd.quote && i+1 < len(r.buf) && (r.buf[i+1] == r.cmd.quote || r.buf[i+1] == r.cmd.escape):
-			i++
 		case ch == r.cmd.quote:
 			inQuote = !inQuote
 		case ch == '\n' && !inQuote:
-			return i
+			return found(i)
 		}
+	}
+	r.scanAt, r.scanQuote = i, inQuote
+	if i > maxCopyField {
+		r.fail(newError(codeProgramLimitExceeded, "COPY line %d is longer than %d bytes", r.line+1, maxCopyField))
 	}
 	return -1
 }
@@ -895,9 +923,19 @@ func (r *copyInReader) parseBinary() (fields [][]byte, need int, pe *pgError) {
 			return nil, 1, nil
 		}
 		if !bytes.Equal(b[:len(binaryCopySignature)], binaryCopySignature) {
-			return nil, 0, newError(codeInvalidBinaryRepr, "COPY file signature not recognized")
+			return nil, 0, newError(codeBadCopyFileFormat, "COPY file signature not recognized")
 		}
-		ext := int(binary.BigEndian.Uint32(b[len(binaryCopySignature)+4:]))
+		flags := binary.BigEndian.Uint32(b[len(binaryCopySignature):])
+		if flags&(1<<16) != 0 {
+			return nil, 0, newError(codeBadCopyFileFormat, "invalid COPY file header (WITH OIDS)")
+		}
+		if flags>>17 != 0 {
+			return nil, 0, newError(codeBadCopyFileFormat, "unrecognized critical flags in COPY file header")
+		}
+		ext := int(int32(binary.BigEndian.Uint32(b[len(binaryCopySignature)+4:])))
+		if ext < 0 || ext > maxCopyField {
+			return nil, 0, newError(codeBadCopyFileFormat, "invalid COPY file header (extension of %d bytes)", ext)
+		}
 		hl := len(binaryCopySignature) + 8 + ext
 		if len(b) < hl {
 			return nil, 1, nil
@@ -915,21 +953,37 @@ func (r *copyInReader) parseBinary() (fields [][]byte, need int, pe *pgError) {
 		return nil, 0, nil
 	}
 	if n != len(r.cols) {
-		return nil, 0, newError(codeInvalidBinaryRepr, "row field count is %d, expected %d", n, len(r.cols))
+		return nil, 0, newError(codeBadCopyFileFormat, "row field count is %d, expected %d", n, len(r.cols))
 	}
+	// Check every length word already present before waiting for (or allocating) more.
 	p := 2
-	fields = make([][]byte, n)
 	for i := 0; i < n; i++ {
 		if len(b) < p+4 {
 			return nil, 1, nil
 		}
 		l := int(int32(binary.BigEndian.Uint32(b[p:])))
 		p += 4
-		if l < 0 {
+		if l == -1 {
 			continue
+		}
+		if l < 0 {
+			return nil, 0, newError(codeBadCopyFileFormat, "invalid field size %d (COPY line %d, column %s)", l, r.line+1, r.cols[i].name)
+		}
+		if l > maxCopyField {
+			return nil, 0, newError(codeProgramLimitExceeded, "field of %d bytes exceeds the maximum of %d (COPY line %d, column %s)", l, maxCopyField, r.line+1, r.cols[i].name)
 		}
 		if len(b) < p+l {
 			return nil, 1, nil
+		}
+		p += l
+	}
+	p = 2
+	fields = make([][]byte, n)
+	for i := range fields {
+		l := int(int32(binary.BigEndian.Uint32(b[p:])))
+		p += 4
+		if l < 0 {
+			continue
 		}
 		fields[i] = b[p : p+l : p+l]
 		p += l

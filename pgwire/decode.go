@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
 
@@ -27,6 +28,9 @@ func decodeParam(oid uint32, format int16, data []byte, duck engine.TypeInfo) (a
 	}
 	if format == 1 {
 		return decodeBinary(oid, data)
+	}
+	if err := checkUTF8(data); err != nil {
+		return nil, err
 	}
 	return decodeText(oid, string(data), duck)
 }
@@ -307,10 +311,16 @@ func decodeBinary(oid uint32, b []byte) (any, error) {
 	case oidNumeric:
 		return decodeNumericBinary(b)
 	case oidText, oidVarchar, oidBPChar, oidName, oidJSON, oidUnknown:
+		if err := checkUTF8(b); err != nil {
+			return nil, err
+		}
 		return string(b), nil
 	case oidJSONB:
 		if len(b) == 0 || b[0] != 1 {
 			return nil, newError(codeInvalidBinaryRepr, "unsupported jsonb version number")
+		}
+		if err := checkUTF8(b[1:]); err != nil {
+			return nil, err
 		}
 		return string(b[1:]), nil
 	case oidBytea:
@@ -326,12 +336,19 @@ func decodeBinary(oid uint32, b []byte) (any, error) {
 		case math.MinInt32:
 			return "-infinity", nil
 		}
+		if d < minPGDate || d >= endPGDate {
+			return nil, newError(codeDatetimeOverflow, "date out of range")
+		}
 		return engine.TypedValue{Type: bindings.TypeDate, Time: time.Unix((int64(d)+pgEpochDays)*86400, 0).UTC()}, nil
 	case oidTime:
 		if err := need(8); err != nil {
 			return nil, err
 		}
-		return engine.TypedValue{Type: bindings.TypeTime, Micros: int64(binary.BigEndian.Uint64(b))}, nil
+		us := int64(binary.BigEndian.Uint64(b))
+		if us < 0 || us > 86400*1e6 {
+			return nil, newError(codeDatetimeOverflow, "time out of range")
+		}
+		return engine.TypedValue{Type: bindings.TypeTime, Micros: us}, nil
 	case oidTimestamp, oidTSTZ:
 		if err := need(8); err != nil {
 			return nil, err
@@ -342,6 +359,9 @@ func decodeBinary(oid uint32, b []byte) (any, error) {
 			return "infinity", nil
 		case math.MinInt64:
 			return "-infinity", nil
+		}
+		if us < minPGTimestamp || us >= endPGTimestamp {
+			return nil, newError(codeDatetimeOverflow, "timestamp out of range")
 		}
 		t := time.UnixMicro(us + pgEpochMicros).UTC()
 		if oid == oidTSTZ {
@@ -381,19 +401,29 @@ func decodeNumericBinary(b []byte) (any, error) {
 	sign := binary.BigEndian.Uint16(b[4:])
 	dscale := int(binary.BigEndian.Uint16(b[6:]))
 	if len(b) != 8+2*ndigits {
-		return nil, newError(codeInvalidBinaryRepr, "invalid numeric length")
+		return nil, newError(codeInvalidBinaryRepr, "invalid numeric length: %d digits need %d bytes, got %d", ndigits, 8+2*ndigits, len(b))
 	}
 	switch sign {
+	case 0x0000, 0x4000:
 	case 0xC000:
 		return "NaN", nil
 	case 0xD000:
 		return "Infinity", nil
 	case 0xF000:
 		return "-Infinity", nil
+	default:
+		return nil, newError(codeInvalidBinaryRepr, "invalid sign in external \"numeric\" value")
+	}
+	// PostgreSQL's NUMERIC_MAX_DISPLAY_SCALE; larger scales would only inflate the text.
+	if dscale > 1000 {
+		return nil, newError(codeInvalidBinaryRepr, "invalid scale in external \"numeric\" value")
 	}
 	digits := make([]int, ndigits)
 	for i := range digits {
 		digits[i] = int(binary.BigEndian.Uint16(b[8+2*i:]))
+		if digits[i] >= 10000 {
+			return nil, newError(codeInvalidBinaryRepr, "invalid digit in external \"numeric\" value")
+		}
 	}
 	var sb strings.Builder
 	if sign == 0x4000 {
@@ -430,39 +460,68 @@ func decodeNumericBinary(b []byte) (any, error) {
 	return sb.String(), nil
 }
 
+// maxArrayDims is PostgreSQL's MAXDIM: the most dimensions an array may have.
+const maxArrayDims = 6
+
+// decodeArrayBinary decodes PostgreSQL's binary array format (array_recv). Every count and
+// length in the header is checked against the bytes actually present before anything is
+// allocated: a 20-byte message must not be able to claim two billion elements.
 func decodeArrayBinary(elemOID uint32, b []byte) (any, error) {
-	bad := newError(codeInvalidBinaryRepr, "invalid binary array")
-	if len(b) < 12 {
-		return nil, bad
+	bad := func(why string, args ...any) error {
+		return newError(codeInvalidBinaryRepr, "invalid binary array: "+why, args...)
 	}
-	ndim := int(binary.BigEndian.Uint32(b))
+	if len(b) < 12 {
+		return nil, bad("header needs 12 bytes, got %d", len(b))
+	}
+	ndim := int32(binary.BigEndian.Uint32(b))
+	flags := binary.BigEndian.Uint32(b[4:])
 	elemType := binary.BigEndian.Uint32(b[8:])
+	switch {
+	case ndim < 0:
+		return nil, bad("invalid number of dimensions: %d", ndim)
+	case ndim > maxArrayDims:
+		return nil, newError(codeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", ndim, maxArrayDims)
+	case flags != 0 && flags != 1:
+		return nil, bad("invalid array flags %d", flags)
+	}
 	if elemType != 0 {
+		// Nesting is expressed by dimensions, never by an element type that is itself an
+		// array: following such a type would recurse once per message level.
+		if t, ok := pgTypes[elemType]; ok && t.elem != 0 {
+			return nil, bad("element type %d is itself an array type", elemType)
+		}
 		elemOID = elemType
 	}
+	if len(b) < 12+8*int(ndim) {
+		return nil, bad("%d dimensions need %d header bytes, got %d", ndim, 12+8*int(ndim), len(b))
+	}
 	if ndim == 0 {
+		if len(b) != 12 {
+			return nil, bad("%d bytes after an empty array", len(b)-12)
+		}
 		return listOf(elemOID, nil), nil
 	}
 	if ndim != 1 {
 		return nil, newError(codeFeatureNotSupported, "multidimensional array parameters are not supported")
 	}
-	if len(b) < 20 {
-		return nil, bad
-	}
-	n := int(binary.BigEndian.Uint32(b[12:]))
+	n := int32(binary.BigEndian.Uint32(b[12:]))
 	p := 20
+	// Each element takes at least its 4-byte length word.
+	if n < 0 || int64(n) > int64(len(b)-p)/4 {
+		return nil, bad("dimension of %d elements does not fit in %d bytes", n, len(b)-p)
+	}
 	vals := make([]any, n)
-	for i := 0; i < n; i++ {
+	for i := range vals {
 		if p+4 > len(b) {
-			return nil, bad
+			return nil, bad("element %d is missing", i+1)
 		}
 		l := int(int32(binary.BigEndian.Uint32(b[p:])))
 		p += 4
-		if l < 0 {
+		if l == -1 {
 			continue
 		}
-		if p+l > len(b) {
-			return nil, bad
+		if l < 0 || l > len(b)-p {
+			return nil, bad("element %d claims %d bytes, %d present", i+1, l, len(b)-p)
 		}
 		v, err := decodeBinary(elemOID, b[p:p+l])
 		if err != nil {
@@ -471,5 +530,42 @@ func decodeArrayBinary(elemOID uint32, b []byte) (any, error) {
 		vals[i] = v
 		p += l
 	}
+	if p != len(b) {
+		return nil, bad("%d bytes after the last element", len(b)-p)
+	}
 	return listOf(elemOID, vals), nil
+}
+
+// The ranges PostgreSQL accepts (datatype/timestamp.h), relative to its 2000-01-01 epoch:
+// dates from 4714-11-24 BC to 5874897-12-31, timestamps from 4714-11-24 BC to 294277-01-01.
+const (
+	minPGDate      int32 = -2451545
+	endPGDate      int32 = 2147483494 - 2451545
+	minPGTimestamp int64 = -211813488000000000
+	endPGTimestamp int64 = 9223371331200000000
+)
+
+// checkUTF8 refuses text that is not valid UTF-8 (the server's only encoding) with
+// PostgreSQL's error, naming the first bad bytes.
+func checkUTF8(b []byte) error {
+	if utf8.Valid(b) {
+		return nil
+	}
+	i := 0
+	for i < len(b) {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		i += size
+	}
+	end := min(i+2, len(b))
+	var hexb strings.Builder
+	for j := i; j < end; j++ {
+		if j > i {
+			hexb.WriteByte(' ')
+		}
+		fmt.Fprintf(&hexb, "0x%02x", b[j])
+	}
+	return newError(codeCharacterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\": %s", hexb.String())
 }

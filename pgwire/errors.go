@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -21,6 +22,10 @@ const (
 	codeInvalidParameterValue    = "22023"
 	codeInvalidTextRepr          = "22P02"
 	codeInvalidBinaryRepr        = "22P03"
+	codeBadCopyFileFormat        = "22P04"
+	codeDatetimeOverflow         = "22008"
+	codeCharacterNotInRepertoire = "22021"
+	codeProgramLimitExceeded     = "54000"
 	codeActiveSQLTransaction     = "25001"
 	codeNoActiveSQLTransaction   = "25P01"
 	codeInFailedSQLTransaction   = "25P02"
@@ -63,9 +68,9 @@ func (e *pgError) response() *pgproto3.ErrorResponse {
 		Severity:            e.Severity,
 		SeverityUnlocalized: e.Severity,
 		Code:                e.Code,
-		Message:             e.Message,
-		Detail:              e.Detail,
-		Hint:                e.Hint,
+		Message:             clipMessage(e.Message),
+		Detail:              clipMessage(e.Detail),
+		Hint:                clipMessage(e.Hint),
 		Position:            e.Position,
 	}
 }
@@ -294,4 +299,19 @@ func contextPosition(lineCtx, caretLine, text string) int {
 	}
 	byteOff := lineStart + idx + len(string(snipRunes[:col]))
 	return runeOffset(text, byteOff)
+}
+
+// maxErrorText bounds the text of one error field sent to a client: an error quoting a 15 MB
+// identifier or literal is cut, with an ellipsis and the original size.
+const maxErrorText = 8 << 10
+
+func clipMessage(s string) string {
+	if len(s) <= maxErrorText {
+		return s
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… (" + strconv.Itoa(len(s)) + " bytes in all)"
 }

@@ -99,6 +99,11 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	if len(pf) != 0 && len(pf) != 1 && len(pf) != nparams {
 		return newError(codeProtocolViolation, "bind message has %d parameter formats but %d parameters", len(pf), nparams)
 	}
+	for _, f := range pf {
+		if f != 0 && f != 1 {
+			return newError(codeProtocolViolation, "unsupported format code: %d", f)
+		}
+	}
 	pformats := expandFormats(pf, nparams)
 	args := make([]any, nparams)
 	for i, raw := range m.Parameters {

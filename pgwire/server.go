@@ -32,7 +32,9 @@ type Config struct {
 	AuthMethod      string        // "scram-sha-256" (default when users exist) | "md5" | "password" | "trust"
 	TLSCertFile     string        // PEM certificate; with TLSKeyFile enables TLS (SSLRequest answered 'S')
 	TLSKeyFile      string        // PEM private key
-	MaxConns        int           // default 100
+	MaxConns        int           // default 100: authenticated sessions
+	MaxPreAuth      int           // default 32: connections still authenticating
+	AuthTimeout     time.Duration // default 10s: time to complete startup and authentication
 	ShutdownTimeout time.Duration // default 10s
 	Logger          *slog.Logger
 }
@@ -70,6 +72,7 @@ type Server struct {
 	byPID   map[uint32]*conn   // sessions that completed startup, for CancelRequest
 	nextPID uint32
 	active  int // sessions counted against MaxConns
+	preAuth int // connections not yet authenticated, counted against MaxPreAuth
 	wg      sync.WaitGroup
 }
 
@@ -83,6 +86,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 100
+	}
+	if cfg.MaxPreAuth <= 0 {
+		cfg.MaxPreAuth = defaultMaxPreAuth
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = defaultAuthTimeout
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
@@ -115,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pgwire: users file: %w", err)
 		}
+		us.log = cfg.Logger
 		s.users = us
 		if method == "" {
 			method = AuthSCRAM
@@ -209,7 +219,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-s.closing:
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	// ShutdownTimeout is the whole shutdown, closing the database after Serve included:
+	// running statements get 80% of it, cancelled ones 10% to report (see Shutdown), and
+	// the rest is left for the caller's DB.Close.
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout*8/10)
 	defer cancel()
 	s.Shutdown(sctx)
 	<-acceptDone
@@ -230,6 +243,7 @@ func (s *Server) logStart() {
 			s.log.Warn("pgwire: auth method password sends passwords in clear text and TLS is not configured")
 		}
 	}
+	s.warnPlainNetwork()
 }
 
 func (s *Server) acceptLoop() {
@@ -262,6 +276,7 @@ func (s *Server) acceptLoop() {
 		default:
 		}
 		s.conns[c] = struct{}{}
+		c.preAuth = s.admitPreAuthLocked()
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
@@ -311,7 +326,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		return ctx.Err()
-	case <-time.After(5 * time.Second):
+	case <-time.After(s.cfg.ShutdownTimeout / 10):
 	}
 	s.mu.Lock()
 	for c := range s.conns {

@@ -49,11 +49,17 @@ func (c *conn) startup() bool {
 		c.fail(fatalError(codeFeatureNotSupported, "replication connections are not supported"), "replication requested")
 		return false
 	}
-	if pe := c.srv.register(c); pe != nil {
-		c.fail(pe, pe.Message)
+	if !c.preAuth {
+		c.fail(fatalError(codeTooManyConnections, "sorry, too many clients are authenticating already"), "too many connections authenticating")
 		return false
 	}
 	if !c.authenticate() {
+		return false
+	}
+	// Only an authenticated client takes one of the MaxConns slots.
+	c.srv.leavePreAuth(c)
+	if pe := c.srv.register(c); pe != nil {
+		c.fail(pe, pe.Message)
 		return false
 	}
 	c.send(&pgproto3.AuthenticationOk{})
@@ -283,12 +289,11 @@ func (c *conn) authenticate() bool {
 		ok, err = c.authCleartext(u)
 	case method == AuthMD5 && u != nil && u.md5 != "":
 		ok, err = c.authMD5(u)
-	case method == AuthMD5 && u == nil:
-		// Unknown user: answer like a real MD5 exchange so user names cannot be probed.
-		ok, err = c.authMD5(nil)
 	default:
 		// scram-sha-256, and md5 for users whose password is stored as a SCRAM verifier
-		// (PostgreSQL does the same).
+		// (PostgreSQL does the same). Unknown users get a mock SCRAM exchange under md5 too,
+		// like PostgreSQL with password_encryption = scram-sha-256: `adduser` stores SCRAM
+		// verifiers, so answering MD5 would tell unknown names from real ones.
 		ok, err = c.authSCRAM(u)
 	}
 	if err != nil {

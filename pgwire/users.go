@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -271,6 +272,10 @@ type userStore struct {
 	modTime time.Time
 	size    int64
 	users   map[string]*userEntry
+
+	log        *slog.Logger // reports a reload that failed (nil: not reported)
+	badModTime time.Time    // the failed version already reported
+	badSize    int64
 }
 
 func newUserStore(path string) (*userStore, error) {
@@ -295,12 +300,13 @@ func (us *userStore) get() (map[string]*userEntry, error) {
 		return us.users, nil
 	}
 	data, err := os.ReadFile(us.path)
-	if err != nil {
-		return nil, err
+	var users map[string]*userEntry
+	if err == nil {
+		users, err = parseUsers(us.path, data)
 	}
-	users, err := parseUsers(us.path, data)
 	if err != nil {
 		if us.users != nil {
+			us.reportBadReload(st, err)
 			return us.users, nil
 		}
 		return nil, err

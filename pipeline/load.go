@@ -63,6 +63,10 @@ func Parse(file string, data []byte) (*Pipeline, Problems) {
 		probs.add(pos, "", "YAML syntax error: "+msg)
 		return p, probs
 	}
+	if pr := checkAliasExpansion(file, &root); pr != nil {
+		probs = append(probs, *pr)
+		return p, probs
+	}
 	l := &loader{file: file, probs: &probs}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		probs.add(Pos{File: file, Line: 1, Col: 1}, "", "the pipeline is empty: expected a list of stages")

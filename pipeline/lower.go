@@ -38,6 +38,9 @@ const (
 	StepExplain                    // print DuckDB's plan of a query
 	StepSinkCreate                 // run a sink's CREATE statement, which must create the stage's object
 	StepAppend                     // create a tap's table, or insert into it when it exists (mode: append)
+	StepRejects                    // count (and warn of) the CSV rows a tap skipped
+	StepSinkStart                  // mark the temporary file of the COPY to Path as ours
+	StepSinkEnd                    // remove what is left of it and the mark
 )
 
 // Step is one action of a block.
@@ -95,6 +98,8 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		// session after the run too; file taps still read with plain SQL.
 		b.Steps = append(b.Steps, Step{Kind: StepRegister, Conn: c, Target: st.Name, Path: k.Label()})
 		var sel string
+		rc, countRejects := c.(connectors.RejectCounter)
+		countRejects = countRejects && rc.CountRejects(rejectsTable, rejectsScanTable)
 		if low, ok := c.(connectors.SQLLowerer); ok {
 			if sel, err = low.TapSQL(ctx, r.session, rs.Query); err != nil {
 				return nil, err
@@ -110,6 +115,9 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			b.Steps = append(b.Steps, Step{Kind: StepAppend, SQL: sel, Target: st.Name, Count: true})
 		} else {
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+		}
+		if countRejects {
+			b.Steps = append(b.Steps, Step{Kind: StepRejects, Target: st.Name})
 		}
 		b.Produces = st.Name
 		if st.ShowSchema {
@@ -162,10 +170,15 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			if err != nil {
 				return nil, err
 			}
-			if !connectors.IsRemote(target) {
-				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)})
+			local := !connectors.IsRemote(target)
+			if local {
+				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)},
+					Step{Kind: StepSinkStart, Path: target})
 			}
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
+			if local {
+				b.Steps = append(b.Steps, Step{Kind: StepSinkEnd, Path: target})
+			}
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
 			// would rename a temp file over a same-named file in the working directory.

@@ -98,7 +98,7 @@ func (s *Stage) At(key string) Pos {
 
 // Label identifies a stage in messages: stage 'clean' (pipeline.yaml:14).
 func (s *Stage) Label() string {
-	return fmt.Sprintf("stage '%s' (%s)", s.Name, s.Pos.Short())
+	return fmt.Sprintf("stage '%s' (%s)", clipText(s.Name), s.Pos.Short())
 }
 
 // Connection is a stage's connection block as written (before rendering).

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/ankaflow/ankaflow/connectors"
 	"io"
 	"strings"
 )
@@ -52,6 +53,12 @@ func (p *printer) block(b *Block) {
 			p.line("-- ankaflow: register connection %s (%s) in this session", commentName(s.Target), s.Path)
 		case StepMkdir:
 			p.line("-- ankaflow: create directory %s if missing", commentName(s.Path))
+		case StepSinkStart:
+			p.line("-- ankaflow: mark %s (DuckDB's temporary file) as this sink's", commentName(connectors.DuckDBTempPath(s.Path)))
+		case StepSinkEnd:
+			p.line("-- ankaflow: remove the mark (and the temporary file if the COPY left it)")
+		case StepRejects:
+			p.line("-- ankaflow: count the malformed rows DuckDB skipped (ignore_errors) and warn")
 		case StepShow:
 			if s.Rows < 0 {
 				p.line("-- ankaflow: show all rows of %s", commentName(s.Target))

@@ -27,11 +27,11 @@ func (p Problem) String() string {
 type Problems []Problem
 
 func (ps *Problems) add(pos Pos, stage, format string) {
-	*ps = append(*ps, Problem{Pos: pos, Stage: stage, Msg: format})
+	*ps = append(*ps, Problem{Pos: pos, Stage: clipText(stage), Msg: clipTo(format, maxMessageText)})
 }
 
 func (ps *Problems) warn(pos Pos, stage, msg string) {
-	*ps = append(*ps, Problem{Pos: pos, Stage: stage, Msg: msg, Warning: true})
+	*ps = append(*ps, Problem{Pos: pos, Stage: clipText(stage), Msg: clipTo(msg, maxMessageText), Warning: true})
 }
 
 // Sort orders problems by file position.

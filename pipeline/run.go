@@ -77,7 +77,9 @@ type StageError struct {
 	Err   error
 }
 
-func (e *StageError) Error() string { return e.Stage.Label() + ": " + e.Err.Error() }
+func (e *StageError) Error() string {
+	return e.Stage.Label() + ": " + clipTo(e.Err.Error(), maxMessageText)
+}
 func (e *StageError) Unwrap() error { return e.Err }
 
 // Runner walks a pipeline's stages, renders each just before it runs, lowers it into a block
@@ -96,6 +98,7 @@ type Runner struct {
 	level    *slog.LevelVar
 	results  []StageResult
 	conns    map[connectors.Connection]bool // built but not (yet) owned by the session catalog
+	warnings []string                       // printed after the running stage's progress line
 }
 
 func newRunner(ctx context.Context, opts Options, planOnly bool) (*Runner, error) {
@@ -327,6 +330,10 @@ func (r *Runner) runStage(ctx context.Context, st *Stage, prev string, depth int
 		return fail(err)
 	}
 	finish("ok", nil)
+	for _, w := range r.warnings {
+		fmt.Fprintln(r.opts.Stderr, w)
+	}
+	r.warnings = r.warnings[:0]
 	r.out.Write(shown.Bytes())
 	return b.Produces, nil
 }
@@ -336,6 +343,15 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 	var created []string // directories this block made, removed again if the block fails
 	defer func() {
 		if err != nil {
+			for _, s := range b.Steps {
+				switch s.Kind {
+				case StepRejects:
+					// A failed tap's recorded rows must not count for the next tap.
+					r.session.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+rejectsTable+"; DROP TABLE IF EXISTS temp."+rejectsScanTable)
+				case StepSinkEnd:
+					connectors.EndSink(s.Path)
+				}
+			}
 			for i := len(created) - 1; i >= 0; i-- {
 				os.Remove(created[i]) // only succeeds while still empty
 			}
@@ -376,6 +392,20 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 			// replaced, e.g. by the next loop iteration's, or when the session ends).
 			r.opts.DB.Catalog().Put(r.session.ID(), connectors.CatalogEntry(s.Conn))
 			delete(r.conns, s.Conn)
+		case StepSinkStart:
+			if err := connectors.StartSink(s.Path); err != nil {
+				return rows, counted, fmt.Errorf("sink: %w", err)
+			}
+		case StepSinkEnd:
+			connectors.EndSink(s.Path)
+		case StepRejects:
+			w, err := r.countRejects(ctx, b.Stage)
+			if err != nil {
+				return rows, counted, err
+			}
+			if w != "" {
+				r.warnings = append(r.warnings, w)
+			}
 		case StepMkdir:
 			made, err := mkdirAll(s.Path)
 			created = append(created, made...)

@@ -59,7 +59,7 @@ func helperSession(ctx context.Context, caller *engine.Session, fn string) (*eng
 	return caller.DB().NewSession(ctx)
 }
 
-func sqlArgs(fn string, args []any, named map[string]any) (*Pipeline, map[string]any, map[string]any, error) {
+func sqlArgs(ctx context.Context, caller *engine.Session, fn string, args []any, named map[string]any) (*Pipeline, map[string]any, map[string]any, error) {
 	file, _ := args[0].(string)
 	if file == "" {
 		return nil, nil, nil, fmt.Errorf("%s: give the pipeline file, e.g. %s('pipeline.yaml')", fn, fn)
@@ -76,7 +76,7 @@ func sqlArgs(fn string, args []any, named map[string]any) (*Pipeline, map[string
 		// As on the command line, the process environment is context.env.
 		ctxMap["env"] = Environment()
 	}
-	p, probs := LoadFile(file)
+	p, probs := loadForSQL(ctx, caller, fn, file)
 	if probs.HasErrors() {
 		return nil, nil, nil, probs.Err()
 	}
@@ -99,7 +99,7 @@ func mapArg(fn, name string, v any) (map[string]any, error) {
 // the pipeline's connections to the calling session (so tap('Stage') works afterwards) and
 // returns a row per stage. A failing stage fails the statement, as `ankaflow run` exits 1.
 func runPipelineFunc(ctx context.Context, caller *engine.Session, args []any, named map[string]any) (array.RecordReader, error) {
-	p, vars, ctxMap, err := sqlArgs("run_pipeline", args, named)
+	p, vars, ctxMap, err := sqlArgs(ctx, caller, "run_pipeline", args, named)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func runPipelineFunc(ctx context.Context, caller *engine.Session, args []any, na
 // loadPipelineFunc: SELECT * FROM load_pipeline('p.yaml') registers the pipeline's connections
 // in the calling session without running anything.
 func loadPipelineFunc(ctx context.Context, caller *engine.Session, args []any, named map[string]any) (array.RecordReader, error) {
-	p, vars, ctxMap, err := sqlArgs("load_pipeline", args, named)
+	p, vars, ctxMap, err := sqlArgs(ctx, caller, "load_pipeline", args, named)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,9 @@ type validator struct {
 	probs Problems
 	names map[string]*Stage
 	// order lists stages in execution order, for "defined later" messages.
-	order []*Stage
+	order    []*Stage
+	allNames []string          // names of order, for suggestions (see stageNames)
+	folded   map[string]*Stage // lower-cased stage names (see sameFolded)
 	// mayCreateTables: internal or sql stages can create tables no stage is named after, so
 	// a query reading an unknown table is not necessarily wrong.
 	mayCreateTables bool
@@ -105,6 +107,8 @@ func (v *validator) checkStage(s *Stage, depth int) {
 		v.probs.add(s.At("name"), s.Name, "stage name contains a NUL character")
 	} else if prev, dup := v.names[s.Name]; dup {
 		v.probs.add(s.At("name"), s.Name, fmt.Sprintf("duplicate stage name '%s' (first defined at %s): stage names are table names and must be unique", s.Name, prev.At("name").Short()))
+	} else if prev := v.sameFolded(s); prev != nil {
+		v.probs.add(s.At("name"), s.Name, fmt.Sprintf("stage name '%s' differs only in case from stage '%s' (defined at %s): DuckDB table names ignore case, so both would be one table; rename one of them", s.Name, prev.Name, prev.At("name").Short()))
 	} else {
 		v.names[s.Name] = s
 	}
@@ -350,10 +354,6 @@ func (v *validator) checkReferences(s *Stage, query string, known map[string]boo
 	if err != nil {
 		return // DuckDB will report syntax errors with its own message at run time
 	}
-	var all []string
-	for _, st := range v.order {
-		all = append(all, st.Name)
-	}
 	for _, n := range names {
 		if known[n] {
 			continue
@@ -363,9 +363,47 @@ func (v *validator) checkReferences(s *Stage, query string, known map[string]boo
 			continue
 		}
 		before := sortedKeys(known)
-		hint := connectors.DidYouMean(n, all)
-		v.probs.add(s.At("query"), s.Name, fmt.Sprintf("query reads '%s', which is not a stage of this pipeline%s; stages before this one: %s", n, hint, strings.Join(quoteAll(before), ", ")))
+		hint := connectors.DidYouMean(n, v.stageNames())
+		v.probs.add(s.At("query"), s.Name, fmt.Sprintf("query reads '%s', which is not a stage of this pipeline%s; stages before this one: %s", clipText(n), hint, listSome(quoteAll(before))))
 	}
+}
+
+// sameFolded returns an earlier stage whose name equals s's ignoring case (DuckDB resolves
+// identifiers case-insensitively: `Orders` and `orders` are one table), and remembers s.
+func (v *validator) sameFolded(s *Stage) *Stage {
+	if v.folded == nil {
+		v.folded = map[string]*Stage{}
+	}
+	key := asciiLower(s.Name)
+	if prev, ok := v.folded[key]; ok {
+		return prev
+	}
+	v.folded[key] = s
+	return nil
+}
+
+// asciiLower folds ASCII letters only, as DuckDB compares identifiers ("É" and "é" are two
+// tables to it).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// stageNames lists every stage name in run order, built once: a pipeline of n stages with
+// unknown references must not rebuild it n times.
+func (v *validator) stageNames() []string {
+	if len(v.allNames) != len(v.order) {
+		v.allNames = v.allNames[:0]
+		for _, st := range v.order {
+			v.allNames = append(v.allNames, st.Name)
+		}
+	}
+	return v.allNames
 }
 
 func quoteAll(s []string) []string {

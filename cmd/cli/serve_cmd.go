@@ -25,6 +25,9 @@ var serveFlags = []flagSpec{
 	{names: []string{"-v", "--var"}, arity: 1, repeat: true, meta: "key=value", help: "variable for rendering the pipelines' connections"},
 	{names: []string{"-c", "--context"}, arity: 1, repeat: true, meta: "key=value", help: "template context for rendering the pipelines' connections"},
 	{names: []string{"--config"}, arity: 1, meta: "FILE", help: "run-wide connection configuration"},
+	{names: []string{"--memory-limit"}, arity: 1, meta: "SIZE", help: "DuckDB memory limit: a size (4GB) or a share of physical memory (default 50%)"},
+	{names: []string{"--auth-timeout"}, arity: 1, meta: "DURATION", help: "time a client has to authenticate (default 10s)"},
+	{names: []string{"--allow-dir"}, arity: 1, repeat: true, meta: "DIR", help: "clients may only read and write files under DIR (repeatable); without it they have the server account's file access"},
 }
 
 func cmdServe(ctx context.Context, args []string, io *stdio) error {
@@ -57,8 +60,20 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.err, nil))
+	memLimit, err := memoryLimitSetting(p.str("--memory-limit"))
+	if err != nil {
+		return err
+	}
+	authTimeout, err := authTimeoutSetting(p.str("--auth-timeout"))
+	if err != nil {
+		return err
+	}
+	var settings map[string]string
+	if memLimit != "" {
+		settings = map[string]string{"memory_limit": memLimit}
+	}
 
-	db, err := engine.Open(ctx, engine.Options{Path: p.str("--db")})
+	db, err := engine.Open(ctx, engine.Options{Path: p.str("--db"), Settings: settings})
 	if err != nil {
 		return err
 	}
@@ -69,6 +84,11 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 	}, io, log); err != nil {
 		return err
 	}
+	if dirs := p.all("--allow-dir"); len(dirs) > 0 {
+		if err := restrictFiles(ctx, db, dirs, p.str("--db")); err != nil {
+			return err
+		}
+	}
 	srv, err := pgwire.New(pgwire.Config{
 		Listen:      p.str("--listen"),
 		DB:          db,
@@ -77,6 +97,7 @@ func cmdServe(ctx context.Context, args []string, io *stdio) error {
 		TLSCertFile: p.str("--tls-cert"),
 		TLSKeyFile:  p.str("--tls-key"),
 		MaxConns:    maxConns,
+		AuthTimeout: authTimeout,
 		Logger:      log,
 	})
 	if err != nil {
