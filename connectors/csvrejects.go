@@ -24,6 +24,11 @@ func (c *FileConnection) CountRejects(errTable, scanTable string) bool {
 	if c.format != csvFormat {
 		return false
 	}
+	if _, remote, _ := c.objectURL(true); remote {
+		// Objects are read by the connection's own session (tap('Name')), not by the plan's
+		// read_csv, so the plan's session has no rejects tables to count.
+		return false
+	}
 	for k, v := range c.params {
 		switch strings.ToLower(k) {
 		case "store_rejects", "rejects_table", "rejects_scan", "rejects_limit":

@@ -257,7 +257,7 @@ func TestObjectStoreSinkCancelled(t *testing.T) {
 	require.Contains(t, errOut.String(), "interrupted")
 	// The abort is sent as soon as the upload sees the cancellation; the statement may report
 	// the interruption a moment before the abort's answer arrives.
-	require.Eventually(t, func() bool { return len(s.OpenUploads(t, "lake")) == 0 }, 5*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.OpenUploads(t, "lake")) == 0 }, 30*time.Second, 50*time.Millisecond)
 	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
 	require.NotContains(t, errOut.String(), "pipe-secret")
 }
