@@ -1,0 +1,109 @@
+package catalog
+
+// macros are the catalog's functions. Several have PostgreSQL's overloads (pg_get_expr with 2
+// and 3 arguments).
+func macros() []object {
+	m := func(name, body string) object { return object{name: name, macro: true, body: body} }
+	user := `coalesce(getvariable('` + VarUser + `'), current_user)`
+	// the search path as PostgreSQL schema names (main is public)
+	searchPath := `list_transform(CASE WHEN coalesce(current_setting('search_path'), '') = '' THEN ['main'] ELSE string_split(current_setting('search_path'), ',') END,
+  s -> CASE trim(s) WHEN 'main' THEN 'public' ELSE trim(s) END)`
+	return []object{
+		m("ankaflow_typeoid", "(dt) AS "+typeOIDMacro()),
+		m("ankaflow_typmod", "(dt, prec, scale) AS "+typmodMacro),
+		m("ankaflow_search_path", "() AS "+searchPath),
+
+		m("ankaflow_display", "(typ) AS "+displayMacro()),
+		m("format_type", `(typ, mod) AS CASE
+  WHEN typ IS NULL THEN NULL
+  WHEN typ = 1700 AND mod >= 4 THEN 'numeric(' || ((mod - 4) >> 16) || ',' || ((mod - 4) & 65535) || ')'
+  WHEN typ = 1114 AND mod >= 0 THEN 'timestamp(' || mod || ') without time zone'
+  WHEN typ = 1184 AND mod >= 0 THEN 'timestamp(' || mod || ') with time zone'
+  WHEN typ IN (1043, 1042) AND mod >= 4 THEN `+q("ankaflow_display")+`(typ) || '(' || (mod - 4) || ')'
+  ELSE coalesce(`+q("ankaflow_display")+`(typ), (SELECT ankaflow_display FROM `+q("pg_type")+` WHERE oid = typ), '???') END`),
+
+		m("pg_get_userbyid", `(r) AS coalesce((SELECT rolname FROM `+q("pg_roles")+` WHERE oid = r), 'unknown (OID=' || r || ')')`),
+		m("pg_get_expr", `(e, r) AS e, (e, r, p) AS e`),
+		m("pg_get_indexdef", `(i) AS (SELECT indexdef FROM `+q("ankaflow_indexes")+` WHERE oid = i),
+  (i, c, p) AS CASE WHEN c = 0 THEN (SELECT indexdef FROM `+q("ankaflow_indexes")+` WHERE oid = i)
+    ELSE (SELECT a.attname FROM `+q("ankaflow_indexes")+` x, `+q("pg_attribute")+` a WHERE x.oid = i AND a.attrelid = x.table_oid AND a.attnum = x.indkey[c]) END`),
+		m("pg_get_constraintdef", `(c) AS (SELECT condef FROM `+q("ankaflow_constraints")+` WHERE oid = c), (c, p) AS (SELECT condef FROM `+q("ankaflow_constraints")+` WHERE oid = c)`),
+		m("pg_get_function_result", `(f) AS (SELECT result FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
+		m("pg_get_function_arguments", `(f) AS (SELECT arguments FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
+		m("pg_get_function_identity_arguments", `(f) AS (SELECT arguments FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
+		m("pg_get_functiondef", `(f) AS (SELECT 'CREATE OR REPLACE FUNCTION ' || CASE WHEN n.nspname IS NULL THEN '' ELSE n.nspname || '.' END || proname || '(' || arguments || E')\n RETURNS ' || result ||
+  E'\n LANGUAGE sql\nAS $function$' || coalesce(macro_definition, proname) || E'$function$\n'
+  FROM `+q("ankaflow_functions")+` fn LEFT JOIN `+q("pg_namespace")+` n ON n.oid = fn.pronamespace WHERE fn.oid = f)`),
+		m("pg_get_viewdef", `(v) AS (SELECT sql FROM `+q("ankaflow_relations")+` WHERE oid = v AND relkind = 'v'), (v, p) AS (SELECT sql FROM `+q("ankaflow_relations")+` WHERE oid = v AND relkind = 'v')`),
+		m("pg_get_serial_sequence", `(t, c) AS CAST(NULL AS VARCHAR)`),
+		m("pg_get_partkeydef", `(t) AS CAST(NULL AS VARCHAR)`),
+		m("pg_get_statisticsobjdef_columns", `(o) AS CAST(NULL AS VARCHAR)`),
+		m("pg_relation_is_publishable", `(r) AS false`),
+		m("pg_table_size", `(r) AS CAST(0 AS BIGINT)`),
+		m("pg_total_relation_size", `(r) AS CAST(0 AS BIGINT)`),
+		m("pg_relation_size", `(r) AS CAST(0 AS BIGINT), (r, f) AS CAST(0 AS BIGINT)`),
+		m("pg_encoding_to_char", `(e) AS CASE WHEN e = 6 THEN 'UTF8' ELSE 'SQL_ASCII' END`),
+		m("pg_char_to_encoding", `(e) AS CASE WHEN upper(e) IN ('UTF8', 'UTF-8') THEN 6 ELSE 0 END`),
+		m("obj_description", `(o) AS (SELECT min(description) FROM `+q("pg_description")+` WHERE objoid = o AND objsubid = 0),
+  (o, c) AS (SELECT min(description) FROM `+q("pg_description")+` WHERE objoid = o AND objsubid = 0)`),
+		m("col_description", `(r, n) AS (SELECT min(description) FROM `+q("pg_description")+` WHERE objoid = r AND objsubid = n)`),
+		m("shobj_description", `(o, c) AS CAST(NULL AS VARCHAR)`),
+		m("has_table_privilege", `(t, p) AS true, (u, t, p) AS true`),
+		m("has_schema_privilege", `(s, p) AS true, (u, s, p) AS true`),
+		m("has_database_privilege", `(d, p) AS true, (u, d, p) AS true`),
+		m("has_function_privilege", `(f, p) AS true, (u, f, p) AS true`),
+		m("has_sequence_privilege", `(s, p) AS true, (u, s, p) AS true`),
+		m("has_column_privilege", `(t, c, p) AS true, (u, t, c, p) AS true`),
+		m("has_any_column_privilege", `(t, p) AS true, (u, t, p) AS true`),
+		m("has_type_privilege", `(t, p) AS true, (u, t, p) AS true`),
+		m("pg_has_role", `(r, p) AS true, (u, r, p) AS true`),
+		m("pg_backend_pid", `() AS CAST(getvariable('`+VarPID+`') AS INTEGER)`),
+		m("pg_is_in_recovery", `() AS false`),
+		m("pg_table_is_visible", `(r) AS coalesce((SELECT list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], n.nspname)
+  FROM `+q("pg_class")+` c JOIN `+q("pg_namespace")+` n ON n.oid = c.relnamespace WHERE c.oid = r), false)`),
+		m("pg_type_is_visible", `(t) AS true`),
+		m("pg_function_is_visible", `(f) AS coalesce((SELECT list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], n.nspname)
+  FROM `+q("ankaflow_functions")+` p JOIN `+q("pg_namespace")+` n ON n.oid = p.pronamespace WHERE p.oid = f), false)`),
+		m("array_upper", `(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a) END`),
+		m("array_lower", `(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END`),
+		m("quote_ident", `(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') AND s NOT IN (SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved')
+  THEN s ELSE '"' || replace(s, '"', '""') || '"' END`),
+		m("pg_get_keywords", `() AS TABLE SELECT keyword_name AS word,
+  CASE keyword_category WHEN 'reserved' THEN 'R' WHEN 'unreserved' THEN 'U' WHEN 'column_name' THEN 'C' ELSE 'T' END AS catcode,
+  true AS barelabel, keyword_category AS catdesc, 'can be bare label' AS baredesc FROM duckdb_keywords()`),
+		m("ankaflow_current_user", `() AS `+user),
+		m("ankaflow_session_user", `() AS `+user),
+		m("ankaflow_current_role", `() AS `+user),
+		m("ankaflow_current_database", `() AS coalesce(getvariable('`+VarDatabase+`'), current_database())`),
+		m("ankaflow_current_catalog", `() AS coalesce(getvariable('`+VarDatabase+`'), current_database())`),
+		m("ankaflow_current_schema", `() AS (SELECT s FROM unnest(`+q("ankaflow_search_path")+`()) u(s) WHERE s IN (SELECT nspname FROM `+q("pg_namespace")+`) LIMIT 1)`),
+		m("ankaflow_current_schemas", `(implicit) AS CASE WHEN implicit THEN ['pg_catalog'] ELSE [] END ||
+  coalesce((SELECT list(s ORDER BY i) FROM (SELECT unnest(sp) AS s, generate_subscripts(sp, 1) AS i FROM (SELECT `+q("ankaflow_search_path")+`() AS sp))
+    WHERE s IN (SELECT nspname FROM `+q("pg_namespace")+`)), [])`),
+		m("set_config", `(n, v, l) AS v`),
+		m("to_regclass", `(n) AS `+q("ankaflow_regclass_oid")+`(n)`),
+		m("to_regtype", `(n) AS `+q("ankaflow_regtype_oid")+`(n)`),
+		m("to_regnamespace", `(n) AS (SELECT oid FROM `+q("pg_namespace")+` WHERE nspname = n)`),
+
+		// The reg* types: a name cast to one of them is its OID; an OID cast to one is its name.
+		m("ankaflow_regclass_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (
+  SELECT c.oid FROM `+q("pg_class")+` c JOIN `+q("pg_namespace")+` ns ON ns.oid = c.relnamespace
+  WHERE c.relname = CASE WHEN contains(n, '.') THEN trim(split_part(n, '.', 2), '"') ELSE trim(n, '"') END
+    AND CASE WHEN contains(n, '.') THEN ns.nspname = trim(split_part(n, '.', 1), '"')
+        ELSE list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ns.nspname) END
+  ORDER BY ns.nspname = 'pg_temp_1' DESC LIMIT 1) END`),
+		m("ankaflow_regclass_name", `(o) AS coalesce((SELECT CASE WHEN list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ns.nspname)
+  THEN c.relname ELSE ns.nspname || '.' || c.relname END
+  FROM `+q("pg_class")+` c JOIN `+q("pg_namespace")+` ns ON ns.oid = c.relnamespace WHERE c.oid = o), CAST(o AS VARCHAR))`),
+		m("ankaflow_regtype_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (
+  SELECT oid FROM `+q("pg_type")+` WHERE typname = replace(lower(n), 'pg_catalog.', '') OR ankaflow_display = lower(n)
+    OR (lower(n) = 'int' AND typname = 'int4') OR (lower(n) = 'varchar' AND typname = 'varchar') LIMIT 1) END`),
+		m("ankaflow_regtype_name", `(o) AS coalesce(`+q("format_type")+`(o, -1), CAST(o AS VARCHAR))`),
+		m("ankaflow_regproc_name", `(o) AS CASE WHEN TRY_CAST(o AS BIGINT) IS NULL THEN replace(CAST(o AS VARCHAR), 'pg_catalog.', '')
+  ELSE coalesce((SELECT proname FROM `+q("ankaflow_functions")+` WHERE oid = TRY_CAST(o AS BIGINT)), CAST(o AS VARCHAR)) END`),
+		m("ankaflow_regnamespace_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (SELECT oid FROM `+q("pg_namespace")+` WHERE nspname = trim(n, '"')) END`),
+		m("ankaflow_regnamespace_name", `(o) AS coalesce((SELECT nspname FROM `+q("pg_namespace")+` WHERE oid = o), CAST(o AS VARCHAR))`),
+		// PostgreSQL raises division_by_zero where DuckDB returns NULL or infinity.
+		m("ankaflow_nonzero", `(d) AS CASE WHEN d = 0 THEN error('division by zero') ELSE d END`),
+	}
+}
