@@ -17,6 +17,7 @@ import (
 //
 // Anything else is left alone. The query is returned unchanged when nothing matched.
 func rewriteLiterals(q string) string {
+	q = rewritePGNames(q)
 	if !strings.Contains(q, `'\x`) && !strings.Contains(q, `'\X`) && !strings.Contains(q, "'{") {
 		return q
 	}

@@ -285,6 +285,7 @@ func (c *conn) finish() {
 	if c.sess != nil {
 		// The session's DuckDB connection dies with it (engine.Session.Close), as a PostgreSQL
 		// backend does: nothing of this client leaks into the next one.
+		c.endCatalogSession()
 		c.sess.Close()
 	}
 	c.nc.Close()

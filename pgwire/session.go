@@ -51,6 +51,7 @@ func (c *conn) openSession(params map[string]string) *pgError {
 	if _, err := sess.Exec(c.ctx, "CREATE OR REPLACE TEMP MACRO version() AS "+engine.QuoteLiteral(versionString())); err != nil {
 		c.srv.log.Debug("pgwire: cannot install version()", "err", err)
 	}
+	c.initCatalog()
 	for _, g := range gucDefs {
 		c.gucs[strings.ToLower(g.name)] = g.def
 	}

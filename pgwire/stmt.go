@@ -169,6 +169,11 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 	if err := c.quiesce(nil); err != nil {
 		return nil, err
 	}
+	if text != "" {
+		if rw := c.pgRewrite(ctx, text); rw != text {
+			prepare = func() (*engine.Prepared, error) { return c.sess.Prepare(ctx, rw) }
+		}
+	}
 	p, err := prepare()
 	if err != nil {
 		// PostgreSQL-only transaction modes (BEGIN ISOLATION LEVEL …): DuckDB cannot parse

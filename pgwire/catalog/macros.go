@@ -26,14 +26,14 @@ func macros() []object {
 		m("pg_get_expr", `(e, r) AS e, (e, r, p) AS e`),
 		m("pg_get_indexdef", `(i) AS (SELECT indexdef FROM `+q("ankaflow_indexes")+` WHERE oid = i),
   (i, c, p) AS CASE WHEN c = 0 THEN (SELECT indexdef FROM `+q("ankaflow_indexes")+` WHERE oid = i)
-    ELSE (SELECT a.attname FROM `+q("ankaflow_indexes")+` x, `+q("pg_attribute")+` a WHERE x.oid = i AND a.attrelid = x.table_oid AND a.attnum = x.indkey[c]) END`),
+    ELSE (SELECT ankaflow_a.attname FROM `+q("ankaflow_indexes")+` ankaflow_x, `+q("pg_attribute")+` ankaflow_a WHERE ankaflow_x.oid = i AND ankaflow_a.attrelid = ankaflow_x.table_oid AND ankaflow_a.attnum = ankaflow_x.indkey[c]) END`),
 		m("pg_get_constraintdef", `(c) AS (SELECT condef FROM `+q("ankaflow_constraints")+` WHERE oid = c), (c, p) AS (SELECT condef FROM `+q("ankaflow_constraints")+` WHERE oid = c)`),
 		m("pg_get_function_result", `(f) AS (SELECT result FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
 		m("pg_get_function_arguments", `(f) AS (SELECT arguments FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
 		m("pg_get_function_identity_arguments", `(f) AS (SELECT arguments FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
-		m("pg_get_functiondef", `(f) AS (SELECT 'CREATE OR REPLACE FUNCTION ' || CASE WHEN n.nspname IS NULL THEN '' ELSE n.nspname || '.' END || proname || '(' || arguments || E')\n RETURNS ' || result ||
+		m("pg_get_functiondef", `(f) AS (SELECT 'CREATE OR REPLACE FUNCTION ' || CASE WHEN ankaflow_n.nspname IS NULL THEN '' ELSE ankaflow_n.nspname || '.' END || proname || '(' || arguments || E')\n RETURNS ' || result ||
   E'\n LANGUAGE sql\nAS $function$' || coalesce(macro_definition, proname) || E'$function$\n'
-  FROM `+q("ankaflow_functions")+` fn LEFT JOIN `+q("pg_namespace")+` n ON n.oid = fn.pronamespace WHERE fn.oid = f)`),
+  FROM `+q("ankaflow_functions")+` ankaflow_fn LEFT JOIN `+q("pg_namespace")+` ankaflow_n ON ankaflow_n.oid = ankaflow_fn.pronamespace WHERE ankaflow_fn.oid = f)`),
 		m("pg_get_viewdef", `(v) AS (SELECT sql FROM `+q("ankaflow_relations")+` WHERE oid = v AND relkind = 'v'), (v, p) AS (SELECT sql FROM `+q("ankaflow_relations")+` WHERE oid = v AND relkind = 'v')`),
 		m("pg_get_serial_sequence", `(t, c) AS CAST(NULL AS VARCHAR)`),
 		m("pg_get_partkeydef", `(t) AS CAST(NULL AS VARCHAR)`),
@@ -59,11 +59,11 @@ func macros() []object {
 		m("pg_has_role", `(r, p) AS true, (u, r, p) AS true`),
 		m("pg_backend_pid", `() AS CAST(getvariable('`+VarPID+`') AS INTEGER)`),
 		m("pg_is_in_recovery", `() AS false`),
-		m("pg_table_is_visible", `(r) AS coalesce((SELECT list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], n.nspname)
-  FROM `+q("pg_class")+` c JOIN `+q("pg_namespace")+` n ON n.oid = c.relnamespace WHERE c.oid = r), false)`),
+		m("pg_table_is_visible", `(r) AS coalesce((SELECT list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_n.nspname)
+  FROM `+q("pg_class")+` ankaflow_c JOIN `+q("pg_namespace")+` ankaflow_n ON ankaflow_n.oid = ankaflow_c.relnamespace WHERE ankaflow_c.oid = r), false)`),
 		m("pg_type_is_visible", `(t) AS true`),
-		m("pg_function_is_visible", `(f) AS coalesce((SELECT list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], n.nspname)
-  FROM `+q("ankaflow_functions")+` p JOIN `+q("pg_namespace")+` n ON n.oid = p.pronamespace WHERE p.oid = f), false)`),
+		m("pg_function_is_visible", `(f) AS coalesce((SELECT list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_n.nspname)
+  FROM `+q("ankaflow_functions")+` ankaflow_p JOIN `+q("pg_namespace")+` ankaflow_n ON ankaflow_n.oid = ankaflow_p.pronamespace WHERE ankaflow_p.oid = f), false)`),
 		m("array_upper", `(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a) END`),
 		m("array_lower", `(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END`),
 		m("quote_ident", `(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') AND s NOT IN (SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved')
@@ -76,7 +76,7 @@ func macros() []object {
 		m("ankaflow_current_role", `() AS `+user),
 		m("ankaflow_current_database", `() AS coalesce(getvariable('`+VarDatabase+`'), current_database())`),
 		m("ankaflow_current_catalog", `() AS coalesce(getvariable('`+VarDatabase+`'), current_database())`),
-		m("ankaflow_current_schema", `() AS (SELECT s FROM unnest(`+q("ankaflow_search_path")+`()) u(s) WHERE s IN (SELECT nspname FROM `+q("pg_namespace")+`) LIMIT 1)`),
+		m("ankaflow_current_schema", `() AS (SELECT ankaflow_s FROM unnest(`+q("ankaflow_search_path")+`()) ankaflow_u(ankaflow_s) WHERE ankaflow_s IN (SELECT nspname FROM `+q("pg_namespace")+`) LIMIT 1)`),
 		m("ankaflow_current_schemas", `(implicit) AS CASE WHEN implicit THEN ['pg_catalog'] ELSE [] END ||
   coalesce((SELECT list(s ORDER BY i) FROM (SELECT unnest(sp) AS s, generate_subscripts(sp, 1) AS i FROM (SELECT `+q("ankaflow_search_path")+`() AS sp))
     WHERE s IN (SELECT nspname FROM `+q("pg_namespace")+`)), [])`),
@@ -87,14 +87,14 @@ func macros() []object {
 
 		// The reg* types: a name cast to one of them is its OID; an OID cast to one is its name.
 		m("ankaflow_regclass_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (
-  SELECT c.oid FROM `+q("pg_class")+` c JOIN `+q("pg_namespace")+` ns ON ns.oid = c.relnamespace
-  WHERE c.relname = CASE WHEN contains(n, '.') THEN trim(split_part(n, '.', 2), '"') ELSE trim(n, '"') END
-    AND CASE WHEN contains(n, '.') THEN ns.nspname = trim(split_part(n, '.', 1), '"')
-        ELSE list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ns.nspname) END
-  ORDER BY ns.nspname = 'pg_temp_1' DESC LIMIT 1) END`),
-		m("ankaflow_regclass_name", `(o) AS coalesce((SELECT CASE WHEN list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ns.nspname)
-  THEN c.relname ELSE ns.nspname || '.' || c.relname END
-  FROM `+q("pg_class")+` c JOIN `+q("pg_namespace")+` ns ON ns.oid = c.relnamespace WHERE c.oid = o), CAST(o AS VARCHAR))`),
+  SELECT ankaflow_c.oid FROM `+q("pg_class")+` ankaflow_c JOIN `+q("pg_namespace")+` ankaflow_ns ON ankaflow_ns.oid = ankaflow_c.relnamespace
+  WHERE ankaflow_c.relname = CASE WHEN contains(n, '.') THEN trim(split_part(n, '.', 2), '"') ELSE trim(n, '"') END
+    AND CASE WHEN contains(n, '.') THEN ankaflow_ns.nspname = trim(split_part(n, '.', 1), '"')
+        ELSE list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_ns.nspname) END
+  ORDER BY ankaflow_ns.nspname = 'pg_temp_1' DESC LIMIT 1) END`),
+		m("ankaflow_regclass_name", `(o) AS coalesce((SELECT CASE WHEN list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_ns.nspname)
+  THEN ankaflow_c.relname ELSE ankaflow_ns.nspname || '.' || ankaflow_c.relname END
+  FROM `+q("pg_class")+` ankaflow_c JOIN `+q("pg_namespace")+` ankaflow_ns ON ankaflow_ns.oid = ankaflow_c.relnamespace WHERE ankaflow_c.oid = o), CAST(o AS VARCHAR))`),
 		m("ankaflow_regtype_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (
   SELECT oid FROM `+q("pg_type")+` WHERE typname = replace(lower(n), 'pg_catalog.', '') OR ankaflow_display = lower(n)
     OR (lower(n) = 'int' AND typname = 'int4') OR (lower(n) = 'varchar' AND typname = 'varchar') LIMIT 1) END`),

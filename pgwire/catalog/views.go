@@ -36,7 +36,7 @@ func views() []object {
   b.typlen BETWEEN 1 AND 8 AS typbyval, b.typtype, b.typcategory, false AS typispreferred, true AS typisdefined, ',' AS typdelim,
   CAST(0 AS BIGINT) AS typrelid, '-' AS typsubscript, CAST(b.typelem AS BIGINT) AS typelem, CAST(b.typarray AS BIGINT) AS typarray,
   b.typinput, replace(b.typinput, '_in', '_out') AS typoutput, '-' AS typreceive, '-' AS typsend, '-' AS typmodin, '-' AS typmodout, '-' AS typanalyze,
-  'i' AS typalign, 'p' AS typstorage, false AS typnotnull, CAST(0 AS BIGINT) AS typbasetype, -1 AS typtypmod, 0 AS typndims,
+  'i' AS typalign, CASE WHEN b.oid = 1700 THEN 'm' WHEN b.typlen = -1 THEN 'x' ELSE 'p' END AS typstorage, false AS typnotnull, CAST(0 AS BIGINT) AS typbasetype, -1 AS typtypmod, 0 AS typndims,
   CASE WHEN b.typcategory = 'S' THEN 100 ELSE 0 END AS typcollation, CAST(NULL AS VARCHAR) AS typdefaultbin, CAST(NULL AS VARCHAR) AS typdefault,
   CAST(NULL AS VARCHAR[]) AS typacl, b.display AS ankaflow_display
 FROM (`+typeValues()+`) b(oid, typname, display, typlen, typtype, typcategory, typelem, typarray, typinput)
@@ -45,7 +45,8 @@ SELECT type_oid, type_name, schema_oid, 10, -1, false, 'e', 'E', false, true, ',
   'i', 'p', false, 0, -1, 0, 0, NULL, NULL, NULL, type_name
 FROM duckdb_types() WHERE `+userDB+` AND NOT internal AND logical_type = 'ENUM'`),
 
-		v("pg_namespace", `SELECT oid, `+nspName+` AS nspname, CAST(10 AS BIGINT) AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
+		// public belongs to pg_database_owner (6171), as in PostgreSQL 15.
+		v("pg_namespace", `SELECT oid, `+nspName+` AS nspname, CAST(CASE WHEN database_name <> 'temp' AND schema_name = 'main' THEN 6171 ELSE 10 END AS BIGINT) AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
 FROM duckdb_schemas() WHERE `+userDB+` OR (database_name = 'system' AND schema_name IN ('pg_catalog', 'information_schema'))`),
 
 		// Constraints with PostgreSQL's names (table_pkey, table_cols_key, table_cols_fkey),
@@ -97,7 +98,7 @@ SELECT oid + 1, conname, schema_oid, table_oid, true, contype = 'p', conkey,
 FROM `+q("ankaflow_constraints")+` WHERE contype IN ('p', 'u')`),
 
 		v("pg_index", `SELECT oid AS indexrelid, table_oid AS indrelid, CAST(len(indkey) AS SMALLINT) AS indnatts, CAST(len(indkey) AS SMALLINT) AS indnkeyatts,
-  is_unique AS indisunique, is_primary AS indisprimary, false AS indisexclusion, true AS indimmediate, false AS indisclustered,
+  is_unique AS indisunique, false AS indnullsnotdistinct, is_primary AS indisprimary, false AS indisexclusion, true AS indimmediate, false AS indisclustered,
   true AS indisvalid, false AS indcheckxmin, true AS indisready, true AS indislive, false AS indisreplident,
   indkey, CAST(NULL AS BIGINT[]) AS indcollation, CAST(NULL AS BIGINT[]) AS indclass, CAST(list_transform(indkey, k -> 0) AS SMALLINT[]) AS indoption,
   CAST(NULL AS VARCHAR) AS indexprs, CAST(NULL AS VARCHAR) AS indpred
@@ -126,7 +127,7 @@ FROM `+q("ankaflow_relations")),
 		v("pg_attribute", `SELECT c.table_oid AS attrelid, c.column_name AS attname, `+q("ankaflow_typeoid")+`(c.data_type) AS atttypid,
   -1 AS attstattarget, CAST(coalesce(t.typlen, -1) AS SMALLINT) AS attlen, CAST(c.column_index AS SMALLINT) AS attnum, 0 AS attndims, -1 AS attcacheoff,
   `+q("ankaflow_typmod")+`(c.data_type, c.numeric_precision, c.numeric_scale) AS atttypmod,
-  t.typlen BETWEEN 1 AND 8 AS attbyval, 'i' AS attalign, 'p' AS attstorage, '' AS attcompression,
+  t.typlen BETWEEN 1 AND 8 AS attbyval, 'i' AS attalign, coalesce(t.typstorage, 'p') AS attstorage, '' AS attcompression,
   NOT c.is_nullable AS attnotnull, c.column_default IS NOT NULL AS atthasdef, false AS atthasmissing, '' AS attidentity, '' AS attgenerated,
   false AS attisdropped, true AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation,
   CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions, CAST(NULL AS VARCHAR[]) AS attfdwoptions, CAST(NULL AS VARCHAR) AS attmissingval
@@ -192,6 +193,7 @@ FROM `+q("ankaflow_functions")),
   true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil,
   false AS rolbypassrls, CAST(NULL AS VARCHAR[]) AS rolconfig, oid
 FROM (SELECT coalesce(getvariable('`+VarUser+`'), current_user) AS rolname, CAST(10 AS BIGINT) AS oid
+  UNION ALL SELECT 'pg_database_owner', 6171
   UNION ALL SELECT rname, CAST(`+fmt.Sprint(roleOIDBase)+` + i AS BIGINT) FROM (SELECT unnest(roles) AS rname, generate_subscripts(roles, 1) AS i
     FROM (SELECT CAST(coalesce(getvariable('`+VarRoles+`'), []) AS VARCHAR[]) AS roles))
   WHERE rname <> coalesce(getvariable('`+VarUser+`'), current_user))`),

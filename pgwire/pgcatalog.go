@@ -1,0 +1,203 @@
+package pgwire
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pgwire/catalog"
+	"github.com/ankaflow/ankaflow/pgwire/rewrite"
+)
+
+// The PostgreSQL catalog: pgwire/catalog answers pg_catalog questions from DuckDB's live
+// catalog, pgwire/rewrite points client SQL at it (and gives it PostgreSQL's meaning where
+// DuckDB's differs). This file wires both into the session.
+
+var (
+	rewriteCatOnce sync.Once
+	rewriteCat     *rewrite.Catalog
+)
+
+func pgRewriteCatalog() *rewrite.Catalog {
+	rewriteCatOnce.Do(func() {
+		rels := map[string]string{}
+		for _, r := range catalog.Relations() {
+			rels[r] = catalog.Qualified(r)
+		}
+		rewriteCat = &rewrite.Catalog{
+			Relations:        rels,
+			Functions:        catalog.Functions(),
+			RegclassOID:      catalog.Helper("regclass_oid"),
+			RegclassName:     catalog.Helper("regclass_name"),
+			RegtypeOID:       catalog.Helper("regtype_oid"),
+			RegtypeName:      catalog.Helper("regtype_name"),
+			RegprocName:      catalog.Helper("regproc_name"),
+			RegnamespaceOID:  catalog.Helper("regnamespace_oid"),
+			RegnamespaceName: catalog.Helper("regnamespace_name"),
+			NonZero:          catalog.Helper("nonzero"),
+			ExpandArray:      catalog.ExpandArray,
+		}
+	})
+	return rewriteCat
+}
+
+// initCatalog installs the catalog (once per database) and tells it who this session is.
+// Wire sessions also divide integers as PostgreSQL does (7 / 2 = 3).
+func (c *conn) initCatalog() {
+	if err := catalog.Install(c.ctx, c.sess); err != nil {
+		c.srv.log.Warn("pgwire: cannot install the pg_catalog emulation", "err", err)
+		return
+	}
+	var roles []string
+	if c.srv.users != nil {
+		if users, err := c.srv.users.get(); err == nil {
+			for name := range users {
+				roles = append(roles, engine.QuoteLiteral(name))
+			}
+		}
+	}
+	sort.Strings(roles)
+	stmts := []string{
+		"SET VARIABLE " + catalog.VarUser + " = " + engine.QuoteLiteral(c.user),
+		"SET VARIABLE " + catalog.VarDatabase + " = " + engine.QuoteLiteral(c.database),
+		"SET VARIABLE " + catalog.VarPID + " = " + strconv.Itoa(int(c.pid)),
+		"SET VARIABLE " + catalog.VarRoles + " = CAST([" + strings.Join(roles, ", ") + "] AS VARCHAR[])",
+		"SET integer_division = true",
+		"INSERT OR REPLACE INTO " + catalog.Qualified("ankaflow_sessions") + " VALUES (" + strconv.Itoa(int(c.pid)) + ", " +
+			engine.QuoteLiteral(c.user) + ", " + engine.QuoteLiteral(c.database) + ", " + engine.QuoteLiteral(c.gucs["application_name"]) + ", " +
+			remoteHostPort(c.remote) + ", now())",
+	}
+	for _, s := range stmts {
+		if _, err := c.sess.Exec(c.ctx, s); err != nil {
+			c.srv.log.Warn("pgwire: cannot set up the session's catalog", "err", err)
+			return
+		}
+	}
+}
+
+// remoteHostPort is the SQL for pg_stat_activity's client_addr and client_port.
+func remoteHostPort(remote string) string {
+	i := strings.LastIndexByte(remote, ':')
+	if i < 0 {
+		return "NULL, NULL"
+	}
+	port, err := strconv.Atoi(remote[i+1:])
+	if err != nil {
+		return engine.QuoteLiteral(strings.Trim(remote[:i], "[]")) + ", NULL"
+	}
+	return engine.QuoteLiteral(strings.Trim(remote[:i], "[]")) + ", " + strconv.Itoa(port)
+}
+
+// endCatalogSession removes the session from pg_stat_activity.
+func (c *conn) endCatalogSession() {
+	if c.sess == nil || c.pid == 0 {
+		return
+	}
+	_, _ = c.sess.Exec(context.Background(), "DELETE FROM "+catalog.Qualified("ankaflow_sessions")+" WHERE pid = "+strconv.Itoa(int(c.pid)))
+}
+
+// rewriteCache keeps the rewritten text of recent statements: clients repeat the same catalog
+// queries, and a rewrite costs two parser round trips.
+var rewriteCache struct {
+	sync.Mutex
+	m map[string]string
+}
+
+const rewriteCacheSize = 4096
+
+// pgRewrite returns a statement with PostgreSQL's meaning (package pgwire/rewrite), or the
+// statement itself when nothing needs to change or it cannot be rewritten (DuckDB serialises
+// only queries).
+func (c *conn) pgRewrite(ctx context.Context, text string) string {
+	switch firstWord(text) {
+	case "SELECT", "WITH", "VALUES", "TABLE", "FROM":
+	default:
+		if !strings.HasPrefix(strings.TrimSpace(text), "(") {
+			return text
+		}
+	}
+	rewriteCache.Lock()
+	out, ok := rewriteCache.m[text]
+	rewriteCache.Unlock()
+	if ok {
+		return out
+	}
+	out = text
+	var ser string
+	if err := c.sess.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(CAST(? AS VARCHAR)) AS VARCHAR)", text).Scan(&ser); err != nil {
+		c.srv.log.Debug("pgwire: statement cannot be serialised", "err", err)
+	} else {
+		tree, changed, err := rewrite.Statement(text, []byte(ser), pgRewriteCatalog())
+		if err != nil {
+			c.srv.log.Debug("pgwire: statement not rewritten", "err", err)
+		}
+		if err == nil && changed {
+			var sql string
+			if err := c.sess.QueryRowContext(ctx, "SELECT json_deserialize_sql(CAST(? AS JSON))", string(tree)).Scan(&sql); err == nil {
+				out = sql
+			} else {
+				c.srv.log.Debug("pgwire: rewritten statement cannot be deserialised", "err", err)
+			}
+		}
+	}
+	rewriteCache.Lock()
+	if rewriteCache.m == nil || len(rewriteCache.m) >= rewriteCacheSize {
+		rewriteCache.m = map[string]string{}
+	}
+	rewriteCache.m[text] = out
+	rewriteCache.Unlock()
+	return out
+}
+
+// rewritePGNames removes what DuckDB's parser cannot read at all, before the statement is
+// parsed: OPERATOR(pg_catalog.~) becomes ~, and pg_catalog-qualified type names in casts
+// (::pg_catalog.text, CAST(x AS pg_catalog.int4)) lose the qualifier. It works on tokens, so
+// strings, quoted identifiers and comments are never touched.
+func rewritePGNames(q string) string {
+	lower := strings.ToLower(q)
+	if !strings.Contains(lower, "pg_catalog") {
+		return q
+	}
+	toks := tokenize(q)
+	type edit struct {
+		start, end int
+		repl       string
+	}
+	var edits []edit
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.kind == tokWord && t.upper == "OPERATOR" && i+4 < len(toks) && toks[i+1].text == "(" &&
+			toks[i+2].kind == tokWord && toks[i+2].upper == "PG_CATALOG" && toks[i+3].text == ".":
+			j := i + 4
+			var op strings.Builder
+			for j < len(toks) && toks[j].kind == tokPunct && toks[j].text != ")" {
+				op.WriteString(toks[j].text)
+				j++
+			}
+			if j < len(toks) && toks[j].text == ")" && op.Len() > 0 {
+				edits = append(edits, edit{t.start, toks[j].end, " " + op.String() + " "})
+				i = j
+			}
+		case t.kind == tokWord && t.upper == "PG_CATALOG" && i+2 < len(toks) && toks[i+1].text == "." &&
+			(toks[i+2].kind == tokWord || toks[i+2].kind == tokQIdent) && i >= 1 &&
+			(toks[i-1].upper == "AS" || (i >= 2 && toks[i-1].text == ":" && toks[i-2].text == ":")):
+			edits = append(edits, edit{t.start, toks[i+1].end, ""})
+		}
+	}
+	if len(edits) == 0 {
+		return q
+	}
+	var b strings.Builder
+	last := 0
+	for _, e := range edits {
+		b.WriteString(q[last:e.start])
+		b.WriteString(e.repl)
+		last = e.end
+	}
+	b.WriteString(q[last:])
+	return b.String()
+}
