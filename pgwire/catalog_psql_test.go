@@ -59,7 +59,7 @@ func TestPsqlMetaCommandsMatchPostgres(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 	}
 	for _, cmd := range []string{
-		`\dn`, `\dt`, `\dv`, `\di`, `\ds`, `\d`, `\d customers`, `\d+ customers`, `\dt sales.*`, `\dt cust*`,
+		`\dn`, `\dt`, `\dv`, `\di`, `\ds`, `\d`, `\d customers`, `\d sales.orders`, `\d sales.lines`, `\d+ customers`, `\dt sales.*`, `\dt cust*`,
 		`\dT`, `\d big_customers`, `\dp`,
 	} {
 		want := runPsql(t, pg.Port, pg.Database, "-c", cmd)

@@ -171,7 +171,17 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 	}
 	if text != "" {
 		if rw := c.pgRewrite(ctx, text); rw != text {
-			prepare = func() (*engine.Prepared, error) { return c.sess.Prepare(ctx, rw) }
+			orig := prepare
+			prepare = func() (*engine.Prepared, error) {
+				p, err := c.sess.Prepare(ctx, rw)
+				if err != nil {
+					c.srv.log.Debug("pgwire: rewritten statement fails", "sql", rw, "err", err)
+					// The error of the statement as the client wrote it: its positions are
+					// the client's.
+					return orig()
+				}
+				return p, nil
+			}
 		}
 	}
 	p, err := prepare()

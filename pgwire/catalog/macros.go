@@ -4,7 +4,7 @@ package catalog
 // and 3 arguments).
 func macros() []object {
 	m := func(name, body string) object { return object{name: name, macro: true, body: body} }
-	user := `coalesce(getvariable('` + VarUser + `'), current_user)`
+	user := `coalesce(getvariable('` + VarUser + `'), 'duckdb')`
 	// the search path as PostgreSQL schema names (main is public)
 	searchPath := `list_transform(CASE WHEN coalesce(current_setting('search_path'), '') = '' THEN ['main'] ELSE string_split(current_setting('search_path'), ',') END,
   s -> CASE trim(s) WHEN 'main' THEN 'public' ELSE trim(s) END)`
@@ -37,8 +37,11 @@ func macros() []object {
 		m("pg_get_viewdef", `(v) AS (SELECT sql FROM `+q("ankaflow_relations")+` WHERE oid = v AND relkind = 'v'), (v, p) AS (SELECT sql FROM `+q("ankaflow_relations")+` WHERE oid = v AND relkind = 'v')`),
 		m("pg_get_serial_sequence", `(t, c) AS CAST(NULL AS VARCHAR)`),
 		m("pg_get_partkeydef", `(t) AS CAST(NULL AS VARCHAR)`),
+		m("pg_get_triggerdef", `(t) AS CAST(NULL AS VARCHAR), (t, p) AS CAST(NULL AS VARCHAR)`),
+		m("pg_get_ruledef", `(t) AS CAST(NULL AS VARCHAR), (t, p) AS CAST(NULL AS VARCHAR)`),
 		m("pg_get_statisticsobjdef_columns", `(o) AS CAST(NULL AS VARCHAR)`),
 		m("pg_relation_is_publishable", `(r) AS false`),
+		m("pg_partition_ancestors", `(r) AS unnest([CAST(r AS BIGINT)])`),
 		m("pg_table_size", `(r) AS CAST(0 AS BIGINT)`),
 		m("pg_total_relation_size", `(r) AS CAST(0 AS BIGINT)`),
 		m("pg_relation_size", `(r) AS CAST(0 AS BIGINT), (r, f) AS CAST(0 AS BIGINT)`),
@@ -92,13 +95,13 @@ func macros() []object {
     AND CASE WHEN contains(n, '.') THEN ankaflow_ns.nspname = trim(split_part(n, '.', 1), '"')
         ELSE list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_ns.nspname) END
   ORDER BY ankaflow_ns.nspname = 'pg_temp_1' DESC LIMIT 1) END`),
-		m("ankaflow_regclass_name", `(o) AS coalesce((SELECT CASE WHEN list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_ns.nspname)
+		m("ankaflow_regclass_name", `(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce((SELECT CASE WHEN list_contains(`+q("ankaflow_search_path")+`() || ['pg_temp_1', 'pg_catalog'], ankaflow_ns.nspname)
   THEN ankaflow_c.relname ELSE ankaflow_ns.nspname || '.' || ankaflow_c.relname END
-  FROM `+q("pg_class")+` ankaflow_c JOIN `+q("pg_namespace")+` ankaflow_ns ON ankaflow_ns.oid = ankaflow_c.relnamespace WHERE ankaflow_c.oid = o), CAST(o AS VARCHAR))`),
+  FROM `+q("pg_class")+` ankaflow_c JOIN `+q("pg_namespace")+` ankaflow_ns ON ankaflow_ns.oid = ankaflow_c.relnamespace WHERE ankaflow_c.oid = o), CAST(o AS VARCHAR)) END`),
 		m("ankaflow_regtype_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (
   SELECT oid FROM `+q("pg_type")+` WHERE typname = replace(lower(n), 'pg_catalog.', '') OR ankaflow_display = lower(n)
     OR (lower(n) = 'int' AND typname = 'int4') OR (lower(n) = 'varchar' AND typname = 'varchar') LIMIT 1) END`),
-		m("ankaflow_regtype_name", `(o) AS coalesce(`+q("format_type")+`(o, -1), CAST(o AS VARCHAR))`),
+		m("ankaflow_regtype_name", `(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce(`+q("format_type")+`(o, -1), CAST(o AS VARCHAR)) END`),
 		m("ankaflow_regproc_name", `(o) AS CASE WHEN TRY_CAST(o AS BIGINT) IS NULL THEN replace(CAST(o AS VARCHAR), 'pg_catalog.', '')
   ELSE coalesce((SELECT proname FROM `+q("ankaflow_functions")+` WHERE oid = TRY_CAST(o AS BIGINT)), CAST(o AS VARCHAR)) END`),
 		m("ankaflow_regnamespace_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (SELECT oid FROM `+q("pg_namespace")+` WHERE nspname = trim(n, '"')) END`),

@@ -54,7 +54,8 @@ FROM duckdb_schemas() WHERE `+userDB+` OR (database_name = 'system' AND schema_n
 		v("ankaflow_constraints", `SELECT c.*,
   CASE c.contype WHEN 'p' THEN 'PRIMARY KEY (' || array_to_string(constraint_column_names, ', ') || ')'
     WHEN 'u' THEN 'UNIQUE (' || array_to_string(constraint_column_names, ', ') || ')'
-    WHEN 'f' THEN 'FOREIGN KEY (' || array_to_string(constraint_column_names, ', ') || ') REFERENCES ' || referenced_table || '(' || array_to_string(referenced_column_names, ', ') || ')'
+    WHEN 'f' THEN 'FOREIGN KEY (' || array_to_string(constraint_column_names, ', ') || ') REFERENCES ' ||
+      CASE WHEN c.schema_name = 'main' OR c.database_name = 'temp' THEN '' ELSE c.schema_name || '.' END || referenced_table || '(' || array_to_string(referenced_column_names, ', ') || ')'
     ELSE 'CHECK (' || expression || ')' END AS condef,
   list_transform(referenced_column_names, n -> list_position(rc.names, n)) AS confkey
 FROM (SELECT *,
@@ -106,19 +107,21 @@ FROM `+q("ankaflow_indexes")),
 
 		v("ankaflow_relations", `SELECT table_oid AS oid, table_name AS relname, schema_oid AS relnamespace, 'r' AS relkind, CAST(column_count AS SMALLINT) AS relnatts,
   (index_count > 0 OR has_primary_key OR EXISTS (SELECT 1 FROM `+q("ankaflow_constraints")+` c WHERE c.table_oid = t.table_oid AND c.contype = 'u')) AS relhasindex,
-  CAST(check_constraint_count AS SMALLINT) AS relchecks, "temporary", comment, CAST(estimated_size AS REAL) AS reltuples, CAST(2 AS BIGINT) AS relam, database_name, schema_name, sql
+  CAST(check_constraint_count AS SMALLINT) AS relchecks, "temporary", comment, CAST(estimated_size AS REAL) AS reltuples, CAST(2 AS BIGINT) AS relam, database_name, schema_name, sql,
+  -- PostgreSQL implements foreign keys with triggers on both tables; psql lists them only then
+  EXISTS (SELECT 1 FROM `+q("ankaflow_constraints")+` c WHERE c.contype = 'f' AND (c.table_oid = t.table_oid OR c.confrelid = t.table_oid)) AS relhastriggers
 FROM duckdb_tables() t WHERE `+userDB+`
-UNION ALL SELECT view_oid, view_name, schema_oid, 'v', CAST(column_count AS SMALLINT), false, 0, "temporary", comment, 0, 0, database_name, schema_name, sql
+UNION ALL SELECT view_oid, view_name, schema_oid, 'v', CAST(column_count AS SMALLINT), false, 0, "temporary", comment, 0, 0, database_name, schema_name, sql, false
 FROM duckdb_views() WHERE `+userDB+` AND NOT internal
-UNION ALL SELECT sequence_oid, sequence_name, schema_oid, 'S', 0, false, 0, "temporary", comment, 0, 0, database_name, schema_name, sql
+UNION ALL SELECT sequence_oid, sequence_name, schema_oid, 'S', 0, false, 0, "temporary", comment, 0, 0, database_name, schema_name, sql, false
 FROM duckdb_sequences() WHERE `+userDB+`
-UNION ALL SELECT oid, relname, schema_oid, 'i', CAST(len(indkey) AS SMALLINT), false, 0, database_name = 'temp', NULL, 0, 403, database_name, NULL, indexdef
+UNION ALL SELECT oid, relname, schema_oid, 'i', CAST(len(indkey) AS SMALLINT), false, 0, database_name = 'temp', NULL, 0, 403, database_name, NULL, indexdef, false
 FROM `+q("ankaflow_indexes")),
 
 		v("pg_class", `SELECT oid, relname, relnamespace, CAST(0 AS BIGINT) AS reltype, CAST(0 AS BIGINT) AS reloftype, CAST(10 AS BIGINT) AS relowner,
   relam, oid AS relfilenode, CAST(0 AS BIGINT) AS reltablespace, 0 AS relpages, reltuples, 0 AS relallvisible,
   CAST(0 AS BIGINT) AS reltoastrelid, relhasindex, false AS relisshared, CASE WHEN "temporary" THEN 't' ELSE 'p' END AS relpersistence,
-  relkind, relnatts, relchecks, false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
+  relkind, relnatts, relchecks, false AS relhasrules, relhastriggers, false AS relhassubclass, false AS relrowsecurity,
   false AS relforcerowsecurity, true AS relispopulated, CASE WHEN relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
   false AS relispartition, CAST(0 AS BIGINT) AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
   CAST(NULL AS VARCHAR[]) AS relacl, CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound
@@ -192,11 +195,11 @@ FROM `+q("ankaflow_functions")),
 		v("pg_roles", `SELECT rolname, rolname = getvariable('`+VarUser+`') AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb,
   true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil,
   false AS rolbypassrls, CAST(NULL AS VARCHAR[]) AS rolconfig, oid
-FROM (SELECT coalesce(getvariable('`+VarUser+`'), current_user) AS rolname, CAST(10 AS BIGINT) AS oid
+FROM (SELECT coalesce(getvariable('`+VarUser+`'), 'duckdb') AS rolname, CAST(10 AS BIGINT) AS oid
   UNION ALL SELECT 'pg_database_owner', 6171
   UNION ALL SELECT rname, CAST(`+fmt.Sprint(roleOIDBase)+` + i AS BIGINT) FROM (SELECT unnest(roles) AS rname, generate_subscripts(roles, 1) AS i
     FROM (SELECT CAST(coalesce(getvariable('`+VarRoles+`'), []) AS VARCHAR[]) AS roles))
-  WHERE rname <> coalesce(getvariable('`+VarUser+`'), current_user))`),
+  WHERE rname <> coalesce(getvariable('`+VarUser+`'), 'duckdb'))`),
 		v("pg_user", `SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb, rolsuper AS usesuper, false AS userepl, false AS usebypassrls,
   '********' AS passwd, rolvaliduntil AS valuntil, rolconfig AS useconfig FROM `+q("pg_roles")),
 		v("pg_authid", `SELECT oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit,

@@ -24,6 +24,18 @@ func (r *rewriter) nameColumns(top node) {
 		if !ok || str(n, "alias") != "" {
 			continue
 		}
+		if str(n, "class") == "COLUMN_REF" {
+			// current_user and friends become calls; they keep the name they had
+			if names, _ := n["column_names"].([]any); len(names) == 1 {
+				if s, _ := names[0].(string); keywordFunctions[strings.ToLower(s)] {
+					if text := r.textAt(n); text != "" && text[0] != '"' {
+						n["alias"] = strings.ToLower(s)
+						r.changed = true
+					}
+				}
+			}
+			continue
+		}
 		if name := pgColumnName(n); name != "" {
 			n["alias"] = name
 			r.changed = true
@@ -78,3 +90,7 @@ func pgColumnName(n node) string {
 	}
 	return "?column?"
 }
+
+// keywordFunctions are PostgreSQL's functions called without parentheses.
+var keywordFunctions = map[string]bool{"current_user": true, "session_user": true, "user": true,
+	"current_role": true, "current_catalog": true, "current_schema": true}

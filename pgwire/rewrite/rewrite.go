@@ -191,7 +191,7 @@ func setFunction(n node, qualified string) {
 // call builds a function call node.
 func call(qualified string, args ...any) node {
 	n := node{"class": "FUNCTION", "type": "FUNCTION", "alias": "", "query_location": json.Number("18446744073709551615"),
-		"children": args, "filter": nil, "order_bys": node{"type": "ORDER_MODIFIER", "orders": []any{}},
+		"children": append([]any{}, args...), "filter": nil, "order_bys": node{"type": "ORDER_MODIFIER", "orders": []any{}},
 		"distinct": false, "is_operator": false, "export_state": false, "catalog": "", "schema": "", "function_name": qualified}
 	if strings.Count(qualified, ".") == 2 {
 		setFunction(n, qualified)
@@ -218,7 +218,7 @@ func (r *rewriter) function(n node) any {
 	children, _ := n["children"].([]any)
 	opText := r.textAt(n)
 	switch {
-	case name == "regexp_full_match" && len(children) == 2 && str(n, "alias") == "" && strings.HasPrefix(opText, "~"):
+	case name == "regexp_full_match" && len(children) == 2 && strings.HasPrefix(opText, "~"):
 		// a ~ b: PostgreSQL's ~ matches anywhere in the string
 		n["function_name"] = "regexp_matches"
 		r.changed = true
@@ -346,7 +346,19 @@ func SimilarToRegex(p string) string {
 // regclass is the relation's OID, an OID cast to regclass prints as its name.
 func (r *rewriter) cast(n node) any {
 	ct, _ := n["cast_type"].(node)
-	if str(ct, "id") != "UNBOUND" {
+	if id := str(ct, "id"); id == "VARCHAR" {
+		// a reg* value as text is the object's name ('t'::regclass::text)
+		if f, ok := n["child"].(node); ok && str(f, "class") == "FUNCTION" {
+			q := str(f, "catalog") + "." + str(f, "schema") + "." + str(f, "function_name")
+			byName := map[string]string{r.cat.RegclassOID: r.cat.RegclassName, r.cat.RegtypeOID: r.cat.RegtypeName,
+				r.cat.RegnamespaceOID: r.cat.RegnamespaceName}
+			if to, ok := byName[q]; ok && to != "" {
+				r.changed = true
+				return keepAlias(n, call(to, f))
+			}
+		}
+		return n
+	} else if id != "UNBOUND" {
 		return n
 	}
 	ti, _ := ct["type_info"].(node)
@@ -429,15 +441,26 @@ func (r *rewriter) keywordFunction(n node) any {
 // make it a struct of the row).
 func (r *rewriter) scalarTableFunction(n node) {
 	alias := str(n, "alias")
+	cols, _ := n["column_name_alias"].([]any)
+	fn, _ := n["function"].(node)
+	if strings.ToLower(str(fn, "function_name")) == "pg_partition_ancestors" {
+		// a relation is its own only ancestor (DuckDB has no partitions): unnest([relid]),
+		// which, unlike a table macro, DuckDB can number WITH ORDINALITY
+		if args, _ := fn["children"].([]any); len(args) == 1 {
+			fn["catalog"], fn["schema"], fn["function_name"] = "", "", "unnest"
+			fn["children"] = []any{call("list_value", args[0])}
+			r.changed = true
+		}
+		return
+	}
 	if alias == "" {
 		return
 	}
-	if cols, _ := n["column_name_alias"].([]any); len(cols) > 0 {
-		return
-	}
-	fn, _ := n["function"].(node)
 	switch strings.ToLower(str(fn, "function_name")) {
-	case "generate_series", "range", "unnest", "generate_subscripts":
+	case "generate_series": // PostgreSQL's name; DuckDB code refers to range(…) r as r.range
+		if len(cols) > 0 {
+			return
+		}
 		n["column_name_alias"] = []any{alias}
 		r.changed = true
 	}
