@@ -201,3 +201,53 @@ func rewritePGNames(q string) string {
 	b.WriteString(q[last:])
 	return b.String()
 }
+
+// searchPathSchemas splits a search_path value into schema names ("$user" included).
+func searchPathSchemas(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if len(p) >= 2 && (p[0] == '"' && p[len(p)-1] == '"' || p[0] == '\'' && p[len(p)-1] == '\'') {
+			p = p[1 : len(p)-1]
+		} else {
+			p = strings.ToLower(p)
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkSearchPath normalises a search_path value as PostgreSQL shows it.
+func checkSearchPath(v string) (string, *pgError) {
+	parts := searchPathSchemas(v)
+	for i, p := range parts {
+		if p != strings.ToLower(p) || strings.ContainsAny(p, " $") {
+			parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+// syncSearchPath applies the search_path GUC to DuckDB: public is DuckDB's main, and schemas
+// that do not exist are skipped (PostgreSQL accepts them and skips them when resolving names).
+func (c *conn) syncSearchPath() *pgError {
+	if err := c.quiesce(nil); err != nil {
+		return c.toPGError(err, "", sqlPiece{})
+	}
+	var schemas []string
+	for _, p := range searchPathSchemas(c.gucs["search_path"]) {
+		if p == "public" {
+			p = "main"
+		}
+		var n int
+		if err := c.sess.QueryRowContext(c.ctx, "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = ?", p).Scan(&n); err == nil && n > 0 {
+			schemas = append(schemas, p)
+		}
+	}
+	if _, err := c.sess.Exec(c.ctx, "SET search_path = "+engine.QuoteLiteral(strings.Join(schemas, ","))); err != nil {
+		return c.toPGError(err, "", sqlPiece{})
+	}
+	return nil
+}

@@ -108,6 +108,15 @@ func TestPostgresNamesAndSemanticsMatchPostgres(t *testing.T) {
 		`SELECT n.nspname = ANY(current_schemas(true)) AS v, n.nspname, t.typname FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid WHERE t.oid = 1186`,
 		`SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()`,
 		`SELECT customers.id FROM public.customers`,
+		`SHOW search_path`,
+		`SET search_path TO sales, public`,
+		`SHOW search_path`,
+		`SELECT current_schema(), current_schemas(false), current_schemas(true)`,
+		`SELECT count(*) FROM orders JOIN customers ON customers.id = orders.customer_id`,
+		`SELECT 'orders'::regclass::text AS o, 'customers'::regclass::text AS c`,
+		`SET search_path TO public`,
+		`SELECT current_schema()`,
+		`SELECT count(*) FROM orders`,
 	} {
 		assert.Equal(t, answer(t, want, q), answer(t, got, q), q)
 	}

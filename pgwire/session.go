@@ -161,6 +161,11 @@ func (c *conn) setGUC(g *gucDef, value string, toDefault, report bool) *pgError 
 	case "statement_timeout":
 		d, _ := parseDurationMS(value)
 		c.stmtTimeout = d
+	case "search_path":
+		if pe := c.syncSearchPath(); pe != nil {
+			c.gucs[key] = old
+			return pe
+		}
 	}
 	if report && g.report && old != value {
 		c.send(&pgproto3.ParameterStatus{Name: g.name, Value: value})
