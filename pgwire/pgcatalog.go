@@ -251,3 +251,39 @@ func (c *conn) syncSearchPath() *pgError {
 	}
 	return nil
 }
+
+// showStatement answers SHOW for what the server does not emulate itself (DuckDB's own SHOW
+// describes tables): SHOW ALL lists the settings — the emulated parameters and DuckDB's — with
+// PostgreSQL's columns, SHOW of a DuckDB setting gives its value, and SHOW of anything else is
+// 42704 as in PostgreSQL. It returns the query to run instead, or "" for statements that are
+// not such a SHOW.
+func (c *conn) showStatement(ctx context.Context, text string) (string, *pgError) {
+	cmd := parseGUCStatement(text)
+	if cmd == nil || cmd.kind != gucShow || cmd.name == "" || lookupGUC(cmd.name) != nil {
+		return "", nil
+	}
+	if strings.EqualFold(cmd.name, "all") {
+		names := make([]string, 0, len(gucDefs))
+		for _, g := range gucDefs {
+			names = append(names, g.name)
+		}
+		sort.Strings(names)
+		rows := make([]string, len(names))
+		lower := make([]string, len(names))
+		for i, n := range names {
+			rows[i] = "(" + engine.QuoteLiteral(n) + ", " + engine.QuoteLiteral(c.gucValue(n)) + ", '')"
+			lower[i] = engine.QuoteLiteral(strings.ToLower(n))
+		}
+		return "SELECT name, setting, description FROM (SELECT * FROM (VALUES " + strings.Join(rows, ", ") + ") g(name, setting, description)" +
+			" UNION ALL SELECT name, CAST(value AS VARCHAR), description FROM duckdb_settings() WHERE lower(name) NOT IN (" + strings.Join(lower, ", ") + "))" +
+			" ORDER BY lower(name)", nil
+	}
+	if err := c.quiesce(nil); err != nil {
+		return "", c.toPGError(err, "", sqlPiece{})
+	}
+	var n int
+	if err := c.sess.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_settings() WHERE lower(name) = lower(?)", cmd.name).Scan(&n); err != nil || n == 0 {
+		return "", newError(codeUndefinedObject, "unrecognized configuration parameter %q", cmd.name)
+	}
+	return "SELECT CAST(current_setting(" + engine.QuoteLiteral(cmd.name) + ") AS VARCHAR) AS " + engine.QuoteIdent(strings.ToLower(cmd.name)), nil
+}

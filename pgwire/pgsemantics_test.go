@@ -109,6 +109,7 @@ func TestPostgresNamesAndSemanticsMatchPostgres(t *testing.T) {
 		`SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()`,
 		`SELECT customers.id FROM public.customers`,
 		`SHOW search_path`,
+		`SHOW nonexistent_parameter`,
 		`SET search_path TO sales, public`,
 		`SHOW search_path`,
 		`SELECT current_schema(), current_schemas(false), current_schemas(true)`,
@@ -119,5 +120,14 @@ func TestPostgresNamesAndSemanticsMatchPostgres(t *testing.T) {
 		`SELECT count(*) FROM orders`,
 	} {
 		assert.Equal(t, answer(t, want, q), answer(t, got, q), q)
+	}
+	// SHOW ALL lists settings (not DuckDB's tables), with PostgreSQL's columns; the settings
+	// themselves differ.
+	pgAll, ourAll := answer(t, want, "SHOW ALL"), answer(t, got, "SHOW ALL")
+	firstLine := func(s string) string { return strings.SplitN(s, "\n", 2)[0] }
+	assert.Equal(t, firstLine(pgAll), firstLine(ourAll))
+	for _, name := range []string{"\napplication_name|", "\nsearch_path|", "\nTimeZone|"} {
+		assert.Contains(t, pgAll, name)
+		assert.Contains(t, ourAll, name)
 	}
 }

@@ -170,7 +170,11 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		return nil, err
 	}
 	if text != "" {
-		if rw := c.pgRewrite(ctx, text); rw != text {
+		if q, pe := c.showStatement(ctx, text); pe != nil {
+			return nil, pe
+		} else if q != "" {
+			prepare = func() (*engine.Prepared, error) { return c.sess.Prepare(ctx, q) }
+		} else if rw := c.pgRewrite(ctx, text); rw != text {
 			orig := prepare
 			prepare = func() (*engine.Prepared, error) {
 				p, err := c.sess.Prepare(ctx, rw)
