@@ -123,7 +123,8 @@ func statements() []string {
 	}
 	// information_schema._pg_expandarray (pgjdbc's getPrimaryKeys/getIndexInfo): PostgreSQL
 	// arrays of keys are 1-based like DuckDB's lists.
-	out = append(out, "CREATE OR REPLACE MACRO "+ExpandArray+"(a) AS TABLE SELECT unnest(a) AS x, generate_subscripts(a, 1) AS n")
+	// pgjdbc calls it in a select list and reads (keys).x and (keys).n: a set of structs.
+	out = append(out, "CREATE OR REPLACE MACRO "+ExpandArray+"(a) AS unnest(list_transform(generate_series(1, len(a)), ankaflow_i -> {'x': a[ankaflow_i], 'n': ankaflow_i}))")
 	return out
 }
 

@@ -89,7 +89,9 @@ func macros() []object {
 		m("to_regnamespace", `(n) AS (SELECT oid FROM `+q("pg_namespace")+` WHERE nspname = n)`),
 
 		// The reg* types: a name cast to one of them is its OID; an OID cast to one is its name.
-		m("ankaflow_regclass_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (
+		m("ankaflow_regclass_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT)
+  WHEN list_contains(`+catalogRelNames+`, replace(lower(n), 'pg_catalog.', '')) THEN `+catalogRelOIDs+`[list_position(`+catalogRelNames+`, replace(lower(n), 'pg_catalog.', ''))]
+  ELSE (
   SELECT ankaflow_c.oid FROM `+q("pg_class")+` ankaflow_c JOIN `+q("pg_namespace")+` ankaflow_ns ON ankaflow_ns.oid = ankaflow_c.relnamespace
   WHERE ankaflow_c.relname = CASE WHEN contains(n, '.') THEN trim(split_part(n, '.', 2), '"') ELSE trim(n, '"') END
     AND CASE WHEN contains(n, '.') THEN ankaflow_ns.nspname = trim(split_part(n, '.', 1), '"')
@@ -110,3 +112,10 @@ func macros() []object {
 		m("ankaflow_nonzero", `(d) AS CASE WHEN d = 0 THEN error('division by zero') ELSE d END`),
 	}
 }
+
+// PostgreSQL's OIDs of its catalog relations ('pg_class'::regclass is 1259): clients compare
+// pg_description.classoid and pg_depend.classid with them.
+const (
+	catalogRelNames = `['pg_class', 'pg_namespace', 'pg_proc', 'pg_type', 'pg_constraint', 'pg_attribute', 'pg_index', 'pg_database', 'pg_description', 'pg_am', 'pg_trigger', 'pg_attrdef', 'pg_rewrite', 'pg_authid', 'pg_collation', 'pg_extension']`
+	catalogRelOIDs  = `[1259, 2615, 1255, 1247, 2606, 1249, 2610, 1262, 2609, 2601, 2620, 2604, 2618, 1260, 3456, 3079]`
+)

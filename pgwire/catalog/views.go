@@ -73,14 +73,17 @@ LEFT JOIN (SELECT table_oid AS rc_oid, list(column_name ORDER BY column_index) A
 
 		v("pg_constraint", `SELECT oid, conname, schema_oid AS connamespace, contype, false AS condeferrable, false AS condeferred,
   true AS convalidated, table_oid AS conrelid, CAST(0 AS BIGINT) AS contypid,
-  CASE WHEN contype IN ('p', 'u') THEN oid + 1 ELSE CAST(0 AS BIGINT) END AS conindid, CAST(0 AS BIGINT) AS conparentid,
+  -- a foreign key's index is the referenced table's primary-key (or unique) index
+  CASE WHEN contype IN ('p', 'u') THEN oid + 1
+    WHEN contype = 'f' THEN coalesce((SELECT min(k.oid) + 1 FROM `+q("ankaflow_constraints")+` k WHERE k.table_oid = f.confrelid AND k.contype = 'p'), 0)
+    ELSE CAST(0 AS BIGINT) END AS conindid, CAST(0 AS BIGINT) AS conparentid,
   coalesce(confrelid, 0) AS confrelid, CASE WHEN contype = 'f' THEN 'a' ELSE ' ' END AS confupdtype,
   CASE WHEN contype = 'f' THEN 'a' ELSE ' ' END AS confdeltype, CASE WHEN contype = 'f' THEN 's' ELSE ' ' END AS confmatchtype,
   true AS conislocal, 0 AS coninhcount, false AS connoinherit, conkey,
   CAST(CASE WHEN contype = 'f' THEN confkey END AS SMALLINT[]) AS confkey,
   CAST(NULL AS BIGINT[]) AS conpfeqop, CAST(NULL AS BIGINT[]) AS conppeqop, CAST(NULL AS BIGINT[]) AS conffeqop,
   CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS BIGINT[]) AS conexclop, expression AS conbin
-FROM `+q("ankaflow_constraints")),
+FROM `+q("ankaflow_constraints")+` f`),
 
 		// Indexes: DuckDB's own (CREATE INDEX) and the ones behind primary-key and unique
 		// constraints, which DuckDB does not list as indexes (PostgreSQL does).
@@ -210,7 +213,9 @@ FROM (SELECT coalesce(getvariable('`+VarUser+`'), 'duckdb') AS rolname, CAST(10 
   CAST(NULL AS VARCHAR) AS extra_desc, 'user' AS context, lower(input_type) AS vartype, 'default' AS source,
   CAST(NULL AS VARCHAR) AS min_val, CAST(NULL AS VARCHAR) AS max_val, CAST(NULL AS VARCHAR[]) AS enumvals,
   CAST(NULL AS VARCHAR) AS boot_val, value AS reset_val, CAST(NULL AS VARCHAR) AS sourcefile, CAST(NULL AS INTEGER) AS sourceline,
-  false AS pending_restart FROM duckdb_settings()`),
+  false AS pending_restart FROM duckdb_settings()
+UNION ALL SELECT name, setting, NULL, 'Preset Options', name, NULL, 'internal', 'integer', 'default', NULL, NULL, NULL, setting, setting, NULL, NULL, false
+FROM (VALUES ('max_index_keys', '32'), ('max_identifier_length', '63'), ('max_function_args', '100'), ('block_size', '8192')) p(name, setting)`),
 
 		v("pg_extension", `SELECT CAST(13000 + row_number() OVER (ORDER BY extension_name) AS BIGINT) AS oid, extension_name AS extname, CAST(10 AS BIGINT) AS extowner,
   `+pgCatalogOID+` AS extnamespace, false AS extrelocatable, coalesce(extension_version, '') AS extversion,
