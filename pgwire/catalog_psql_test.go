@@ -70,3 +70,24 @@ func TestPsqlMetaCommandsMatchPostgres(t *testing.T) {
 		}
 	}
 }
+
+// The listings PostgreSQL cannot give for ankaflow's own objects: one database (the one the
+// client asked for), the Fn macros and connection functions with their arguments, DuckDB's
+// loaded extensions, the connected role.
+func TestPsqlMetaCommandsOwnListings(t *testing.T) {
+	ts := startServer(t, Config{})
+	r := runPsql(t, ts.port(), "ankaflow", "-v", "ON_ERROR_STOP=1", "-c", catalogSchema)
+	require.Equal(t, 0, r.code, r.stderr)
+	for cmd, want := range map[string]string{
+		`\l`:        "\n ankaflow | tester | UTF8     |",
+		`\df dt_add`: "\n public | dt_add | anyelement       | d, days             | func\n",
+		`\dx json`:  "\n json |",
+		`\du`:       "\n tester    | Superuser  | {}\n",
+		`\dt+`:      "| heap          | 0 bytes | who buys\n",
+		`\conninfo`: `You are connected to database "ankaflow" as user "tester" on host "127.0.0.1"`,
+	} {
+		r := runPsql(t, ts.port(), "ankaflow", "-c", cmd)
+		require.Equal(t, 0, r.code, "%s: %s", cmd, r.stderr)
+		assert.Contains(t, r.stdout, want, cmd)
+	}
+}
