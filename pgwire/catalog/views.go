@@ -75,7 +75,7 @@ LEFT JOIN (SELECT table_oid AS rc_oid, list(column_name ORDER BY column_index) A
   true AS convalidated, table_oid AS conrelid, CAST(0 AS BIGINT) AS contypid,
   -- a foreign key's index is the referenced table's primary-key (or unique) index
   CASE WHEN contype IN ('p', 'u') THEN oid + 1
-    WHEN contype = 'f' THEN coalesce((SELECT min(k.oid) + 1 FROM `+q("ankaflow_constraints")+` k WHERE k.table_oid = f.confrelid AND k.contype = 'p'), 0)
+    WHEN contype = 'f' THEN coalesce(pk.pk_index, 0)
     ELSE CAST(0 AS BIGINT) END AS conindid, CAST(0 AS BIGINT) AS conparentid,
   coalesce(confrelid, 0) AS confrelid, CASE WHEN contype = 'f' THEN 'a' ELSE ' ' END AS confupdtype,
   CASE WHEN contype = 'f' THEN 'a' ELSE ' ' END AS confdeltype, CASE WHEN contype = 'f' THEN 's' ELSE ' ' END AS confmatchtype,
@@ -83,7 +83,9 @@ LEFT JOIN (SELECT table_oid AS rc_oid, list(column_name ORDER BY column_index) A
   CAST(CASE WHEN contype = 'f' THEN confkey END AS SMALLINT[]) AS confkey,
   CAST(NULL AS BIGINT[]) AS conpfeqop, CAST(NULL AS BIGINT[]) AS conppeqop, CAST(NULL AS BIGINT[]) AS conffeqop,
   CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS BIGINT[]) AS conexclop, expression AS conbin
-FROM `+q("ankaflow_constraints")+` f`),
+FROM `+q("ankaflow_constraints")+` f
+LEFT JOIN (SELECT table_oid AS pk_table, min(oid) + 1 AS pk_index FROM `+q("ankaflow_constraints")+` WHERE contype = 'p' GROUP BY table_oid) pk
+  ON pk.pk_table = f.confrelid`),
 
 		// Indexes: DuckDB's own (CREATE INDEX) and the ones behind primary-key and unique
 		// constraints, which DuckDB does not list as indexes (PostgreSQL does).

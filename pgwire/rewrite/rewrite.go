@@ -125,8 +125,37 @@ func (r *rewriter) rewriteNode(n node) any {
 		}
 	case "COLUMN_REF":
 		return r.keywordFunction(n)
+	case "SUBQUERY":
+		return r.anyArray(n)
 	}
 	return n
+}
+
+// anyArray turns x = ANY(array), which DuckDB plans as a subquery over unnest(array) (and then
+// cannot use in an outer join's condition, as SQLAlchemy does), into list_contains(array, x).
+func (r *rewriter) anyArray(n node) any {
+	if str(n, "subquery_type") != "ANY" || str(n, "comparison_type") != "COMPARE_EQUAL" {
+		return n
+	}
+	sq, _ := n["subquery"].(node)
+	sel, _ := sq["node"].(node)
+	if str(sel, "type") != "SELECT_NODE" || sel["where_clause"] != nil {
+		return n
+	}
+	if from, _ := sel["from_table"].(node); str(from, "type") != "EMPTY" {
+		return n
+	}
+	list, _ := sel["select_list"].([]any)
+	if len(list) != 1 {
+		return n
+	}
+	f, _ := list[0].(node)
+	args, _ := f["children"].([]any)
+	if str(f, "class") != "FUNCTION" || str(f, "function_name") != "unnest" || len(args) != 1 {
+		return n
+	}
+	r.changed = true
+	return keepAlias(n, call("list_contains", args[0], n["child"]))
 }
 
 // keepAlias gives the replacement of a node the alias the node had.
@@ -242,6 +271,11 @@ func (r *rewriter) function(n node) any {
 		}
 		return n
 	}
+	if to, ok := renamed[name]; ok && (schema == "" || schema == "pg_catalog") {
+		n["schema"], n["function_name"] = "", to
+		r.changed = true
+		return n
+	}
 	if schema == "information_schema" && name == "_pg_expandarray" && r.cat.ExpandArray != "" {
 		setFunction(n, r.cat.ExpandArray)
 		r.changed = true
@@ -347,6 +381,16 @@ func SimilarToRegex(p string) string {
 func (r *rewriter) cast(n node) any {
 	ct, _ := n["cast_type"].(node)
 	if id := str(ct, "id"); id == "VARCHAR" {
+		// int2vector and oidvector columns print as space-separated numbers (SQLAlchemy
+		// splits ix.indkey::varchar); the catalog keeps them as lists
+		if col, ok := n["child"].(node); ok && str(col, "class") == "COLUMN_REF" {
+			if names, _ := col["column_names"].([]any); len(names) > 0 {
+				if last, _ := names[len(names)-1].(string); vectorColumns[strings.ToLower(last)] {
+					r.changed = true
+					return keepAlias(n, call("array_to_string", col, constant(" ")))
+				}
+			}
+		}
 		// a reg* value as text is the object's name ('t'::regclass::text)
 		if f, ok := n["child"].(node); ok && str(f, "class") == "FUNCTION" {
 			q := str(f, "catalog") + "." + str(f, "schema") + "." + str(f, "function_name")
@@ -465,3 +509,11 @@ func (r *rewriter) scalarTableFunction(n node) {
 		r.changed = true
 	}
 }
+
+// renamed are PostgreSQL functions DuckDB has under another name (variadic, so they cannot be
+// macros).
+var renamed = map[string]string{"json_build_object": "json_object", "jsonb_build_object": "json_object",
+	"json_build_array": "json_array", "jsonb_build_array": "json_array"}
+
+// vectorColumns are the catalog's int2vector/oidvector columns.
+var vectorColumns = map[string]bool{"indkey": true, "indoption": true, "indclass": true, "indcollation": true, "proargtypes": true}
