@@ -79,12 +79,12 @@ func TestPsqlMetaCommandsOwnListings(t *testing.T) {
 	r := runPsql(t, ts.port(), "ankaflow", "-v", "ON_ERROR_STOP=1", "-c", catalogSchema)
 	require.Equal(t, 0, r.code, r.stderr)
 	for cmd, want := range map[string]string{
-		`\l`:        "\n ankaflow | tester | UTF8     |",
+		`\l`:         "\n ankaflow | tester | UTF8     |",
 		`\df dt_add`: "\n public | dt_add | anyelement       | d, days             | func\n",
-		`\dx json`:  "\n json |",
-		`\du`:       "\n tester    | Superuser  | {}\n",
-		`\dt+`:      "| heap          | 0 bytes | who buys\n",
-		`\conninfo`: `You are connected to database "ankaflow" as user "tester" on host "127.0.0.1"`,
+		`\dx json`:   "\n json |",
+		`\du`:        "\n tester    | Superuser  | {}\n",
+		`\dt+`:       "| heap          | 0 bytes | who buys\n",
+		`\conninfo`:  `You are connected to database "ankaflow" as user "tester" on host "127.0.0.1"`,
 	} {
 		r := runPsql(t, ts.port(), "ankaflow", "-c", cmd)
 		require.Equal(t, 0, r.code, "%s: %s", cmd, r.stderr)

@@ -99,37 +99,46 @@ func (c *conn) endCatalogSession() {
 	_, _ = c.sess.Exec(context.Background(), "DELETE FROM "+catalog.Qualified("ankaflow_sessions")+" WHERE pid = "+strconv.Itoa(int(c.pid)))
 }
 
-// rewriteCache keeps the rewritten text of recent statements: clients repeat the same catalog
-// queries, and a rewrite costs two parser round trips.
+// rewriteCache keeps the rewritten text of recent statements (and the table their columns
+// come from): clients repeat the same catalog queries, and a rewrite costs two parser round
+// trips.
 var rewriteCache struct {
 	sync.Mutex
-	m map[string]string
+	m map[string]rewritten
+}
+
+type rewritten struct {
+	sql string
+	src *rewrite.Source
 }
 
 const rewriteCacheSize = 4096
 
 // pgRewrite returns a statement with PostgreSQL's meaning (package pgwire/rewrite), or the
 // statement itself when nothing needs to change or it cannot be rewritten (DuckDB serialises
-// only queries).
-func (c *conn) pgRewrite(ctx context.Context, text string) string {
+// only queries), and the table its result columns come from, if one.
+func (c *conn) pgRewrite(ctx context.Context, text string) (string, *rewrite.Source) {
 	switch firstWord(text) {
 	case "SELECT", "WITH", "VALUES", "TABLE", "FROM":
 	default:
 		if !strings.HasPrefix(strings.TrimSpace(text), "(") {
-			return text
+			return text, nil
 		}
 	}
 	rewriteCache.Lock()
 	out, ok := rewriteCache.m[text]
 	rewriteCache.Unlock()
 	if ok {
-		return out
+		return out.sql, out.src
 	}
-	out = text
+	out = rewritten{sql: text}
 	var ser string
 	if err := c.sess.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(CAST(? AS VARCHAR)) AS VARCHAR)", text).Scan(&ser); err != nil {
 		c.srv.log.Debug("pgwire: statement cannot be serialised", "err", err)
 	} else {
+		if src, ok := rewrite.SourceOf([]byte(ser)); ok {
+			out.src = &src
+		}
 		tree, changed, err := rewrite.Statement(text, []byte(ser), pgRewriteCatalog())
 		if err != nil {
 			c.srv.log.Debug("pgwire: statement not rewritten", "err", err)
@@ -137,7 +146,7 @@ func (c *conn) pgRewrite(ctx context.Context, text string) string {
 		if err == nil && changed {
 			var sql string
 			if err := c.sess.QueryRowContext(ctx, "SELECT json_deserialize_sql(CAST(? AS JSON))", string(tree)).Scan(&sql); err == nil {
-				out = sql
+				out.sql = sql
 			} else {
 				c.srv.log.Debug("pgwire: rewritten statement cannot be deserialised", "err", err)
 			}
@@ -145,11 +154,66 @@ func (c *conn) pgRewrite(ctx context.Context, text string) string {
 	}
 	rewriteCache.Lock()
 	if rewriteCache.m == nil || len(rewriteCache.m) >= rewriteCacheSize {
-		rewriteCache.m = map[string]string{}
+		rewriteCache.m = map[string]rewritten{}
 	}
 	rewriteCache.m[text] = out
 	rewriteCache.Unlock()
-	return out
+	return out.sql, out.src
+}
+
+// describeSource fills in the table OID and column numbers of result columns that are plain
+// columns of one table, as PostgreSQL's RowDescription carries them (pgjdbc's getTableName and
+// isNullable read them).
+func (c *conn) describeSource(ctx context.Context, cols []resultCol, src *rewrite.Source) {
+	if src == nil || len(cols) == 0 || (!src.Star && len(src.Columns) != len(cols)) {
+		return
+	}
+	schema := src.Schema
+	if strings.EqualFold(schema, "public") {
+		schema = "main"
+	}
+	rows, err := c.sess.QueryContext(ctx, `SELECT t.table_oid, c.column_name, c.column_index FROM duckdb_tables() t JOIN duckdb_columns() c ON c.table_oid = t.table_oid
+WHERE t.database_name IN (current_database(), 'temp') AND lower(t.table_name) = lower(?) AND (? = '' OR lower(t.schema_name) = lower(?))
+  AND (? <> '' OR t.database_name = 'temp' OR list_contains(current_schemas(false), t.schema_name) OR (t.schema_name = 'main' AND current_setting('search_path') = ''))
+ORDER BY t.database_name = 'temp' DESC, c.column_index`, src.Table, schema, schema, schema)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	var table int64
+	attnum := map[string]int16{}
+	var order []string
+	for rows.Next() {
+		var oid int64
+		var name string
+		var idx int16
+		if rows.Scan(&oid, &name, &idx) != nil {
+			return
+		}
+		if table == 0 {
+			table = oid
+		}
+		if oid != table {
+			continue // a temporary table hides the others of that name
+		}
+		attnum[strings.ToLower(name)] = idx
+		order = append(order, name)
+	}
+	if table == 0 {
+		return
+	}
+	names := src.Columns
+	if src.Star {
+		if len(order) != len(cols) {
+			return
+		}
+		names = order
+	}
+	for i, n := range names {
+		if a, ok := attnum[strings.ToLower(n)]; ok && n != "" {
+			cols[i].tableOID, cols[i].attnum = uint32(table), a
+		}
+	}
 }
 
 // rewritePGNames removes what DuckDB's parser cannot read at all, before the statement is

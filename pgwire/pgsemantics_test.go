@@ -131,3 +131,42 @@ func TestPostgresNamesAndSemanticsMatchPostgres(t *testing.T) {
 		assert.Contains(t, ourAll, name)
 	}
 }
+
+// RowDescription names the table and column number of plain table columns, as PostgreSQL does
+// (0 for computed columns), in both protocols.
+func TestRowDescriptionTableColumns(t *testing.T) {
+	pg := testpg.Start(t, testpg.Options{})
+	ts := startServer(t, Config{})
+	ctx := context.Background()
+	describe := func(url string) []string {
+		c, err := pgx.Connect(ctx, url)
+		require.NoError(t, err)
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, catalogSchema, pgx.QueryExecModeSimpleProtocol)
+		require.NoError(t, err)
+		var out []string
+		for _, q := range []string{
+			"SELECT email, id, 1 AS one, score + 1 AS more FROM customers",
+			"SELECT * FROM sales.orders",
+			"SELECT o.note FROM sales.orders o WHERE o.id > 0 ORDER BY 1 LIMIT 1",
+			"SELECT count(*) FROM customers",
+		} {
+			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+				rows, err := c.Query(ctx, q, mode)
+				require.NoError(t, err, q)
+				rows.Close()
+				for _, f := range rows.FieldDescriptions() {
+					table := "0"
+					if f.TableOID != 0 {
+						require.NoError(t, c.QueryRow(ctx, fmt.Sprintf("SELECT %d::oid::regclass::text", f.TableOID), pgx.QueryExecModeSimpleProtocol).Scan(&table))
+					}
+					out = append(out, fmt.Sprintf("%s %s.%d", f.Name, table, f.TableAttributeNumber))
+				}
+			}
+		}
+		return out
+	}
+	want := describe(pg.URL(pg.Database))
+	got := describe(fmt.Sprintf("postgres://tester@%s/%s?sslmode=disable", ts.Addr(), pg.Database))
+	require.Equal(t, want, got)
+}
