@@ -79,4 +79,4 @@ func SourceOf(serialized []byte) (Source, bool) {
 }
 
 func anyList(v any) []any { l, _ := v.([]any); return l }
-func asNode(v any) node    { n, _ := v.(node); return n }
+func asNode(v any) node   { n, _ := v.(node); return n }
