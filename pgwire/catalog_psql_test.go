@@ -29,12 +29,20 @@ COMMENT ON COLUMN customers.email IS 'login';
 // runPsql runs psql against host:port with the given arguments.
 func runPsql(t *testing.T, port int, db string, args ...string) psqlResult {
 	t.Helper()
+	return runPsqlEnv(t, port, db, nil, args...)
+}
+
+// runPsqlEnv runs the real psql (skipped locally without psql, failing under CI=true) as user
+// tester, with extra environment variables.
+func runPsqlEnv(t *testing.T, port int, db string, env []string, args ...string) psqlResult {
+	t.Helper()
 	bin := testpg.NeedBinary(t, "psql")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := []string{"-X", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-d", db, "-U", "tester"}
+	base := []string{"-X", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-d", db}
 	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.Env = append(cleanPGEnv(), "PGCONNECT_TIMEOUT=30", "COLUMNS=200")
+	cmd.Env = append(cleanPGEnv(), "PGUSER=tester", "PGCONNECT_TIMEOUT=30", "COLUMNS=200")
+	cmd.Env = append(cmd.Env, env...) // later values win
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

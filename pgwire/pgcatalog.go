@@ -226,11 +226,7 @@ func rewritePGNames(q string) string {
 		return q
 	}
 	toks := tokenize(q)
-	type edit struct {
-		start, end int
-		repl       string
-	}
-	var edits []edit
+	var edits []textEdit
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		switch {
@@ -243,27 +239,16 @@ func rewritePGNames(q string) string {
 				j++
 			}
 			if j < len(toks) && toks[j].text == ")" && op.Len() > 0 {
-				edits = append(edits, edit{t.start, toks[j].end, " " + op.String() + " "})
+				edits = append(edits, textEdit{t.start, toks[j].end, " " + op.String() + " "})
 				i = j
 			}
 		case t.kind == tokWord && t.upper == "PG_CATALOG" && i+2 < len(toks) && toks[i+1].text == "." &&
 			(toks[i+2].kind == tokWord || toks[i+2].kind == tokQIdent) && i >= 1 &&
 			(toks[i-1].upper == "AS" || (i >= 2 && toks[i-1].text == ":" && toks[i-2].text == ":")):
-			edits = append(edits, edit{t.start, toks[i+1].end, ""})
+			edits = append(edits, textEdit{t.start, toks[i+1].end, ""})
 		}
 	}
-	if len(edits) == 0 {
-		return q
-	}
-	var b strings.Builder
-	last := 0
-	for _, e := range edits {
-		b.WriteString(q[last:e.start])
-		b.WriteString(e.repl)
-		last = e.end
-	}
-	b.WriteString(q[last:])
-	return b.String()
+	return applyEdits(q, edits)
 }
 
 // searchPathSchemas splits a search_path value into schema names ("$user" included).
