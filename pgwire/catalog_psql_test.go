@@ -68,7 +68,7 @@ func TestPsqlMetaCommandsMatchPostgres(t *testing.T) {
 	}
 	for _, cmd := range []string{
 		`\dn`, `\dt`, `\dv`, `\di`, `\ds`, `\d`, `\d customers`, `\d sales.orders`, `\d sales.lines`, `\d+ customers`, `\dt sales.*`, `\dt cust*`,
-		`\dT`, `\d big_customers`, `\dp`,
+		`\dT`, `\d big_customers`, `\dp`, `\dd`,
 	} {
 		want := runPsql(t, pg.Port, pg.Database, "-c", cmd)
 		require.Equal(t, 0, want.code, "%s on PostgreSQL: %s", cmd, want.stderr)

@@ -82,7 +82,8 @@ LEFT JOIN (SELECT table_oid AS rc_oid, list(column_name ORDER BY column_index) A
   true AS conislocal, 0 AS coninhcount, false AS connoinherit, conkey,
   CAST(CASE WHEN contype = 'f' THEN confkey END AS SMALLINT[]) AS confkey,
   CAST(NULL AS BIGINT[]) AS conpfeqop, CAST(NULL AS BIGINT[]) AS conppeqop, CAST(NULL AS BIGINT[]) AS conffeqop,
-  CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS BIGINT[]) AS conexclop, expression AS conbin
+  CAST(NULL AS SMALLINT[]) AS confdelsetcols, CAST(NULL AS BIGINT[]) AS conexclop, expression AS conbin,
+  CAST(2606 AS BIGINT) AS tableoid
 FROM `+q("ankaflow_constraints")+` f
 LEFT JOIN (SELECT table_oid AS pk_table, min(oid) + 1 AS pk_index FROM `+q("ankaflow_constraints")+` WHERE contype = 'p' GROUP BY table_oid) pk
   ON pk.pk_table = f.confrelid`),
@@ -129,7 +130,8 @@ FROM `+q("ankaflow_indexes")),
   relkind, relnatts, relchecks, false AS relhasrules, relhastriggers, false AS relhassubclass, false AS relrowsecurity,
   false AS relforcerowsecurity, true AS relispopulated, CASE WHEN relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
   false AS relispartition, CAST(0 AS BIGINT) AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
-  CAST(NULL AS VARCHAR[]) AS relacl, CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound
+  CAST(NULL AS VARCHAR[]) AS relacl, CAST(NULL AS VARCHAR[]) AS reloptions, CAST(NULL AS VARCHAR) AS relpartbound,
+  CAST(1259 AS BIGINT) AS tableoid
 FROM `+q("ankaflow_relations")),
 
 		v("pg_attribute", `SELECT c.table_oid AS attrelid, c.column_name AS attname, `+q("ankaflow_typeoid")+`(c.data_type) AS atttypid,
@@ -187,7 +189,7 @@ WHERE database_name IN (current_database(), 'temp', 'system', '`+Name+`', 'Fn')`
   CAST(NULL AS BIGINT[]) AS proargtypes, CAST(NULL AS BIGINT[]) AS proallargtypes, CAST(NULL AS VARCHAR[]) AS proargmodes,
   parameters AS proargnames, CAST(NULL AS VARCHAR) AS proargdefaults, CAST(NULL AS BIGINT[]) AS protrftypes,
   coalesce(macro_definition, proname) AS prosrc, CAST(NULL AS VARCHAR) AS probin, CAST(NULL AS VARCHAR) AS prosqlbody,
-  CAST(NULL AS VARCHAR[]) AS proconfig, CAST(NULL AS VARCHAR[]) AS proacl
+  CAST(NULL AS VARCHAR[]) AS proconfig, CAST(NULL AS VARCHAR[]) AS proacl, CAST(1255 AS BIGINT) AS tableoid
 FROM `+q("ankaflow_functions")),
 
 		v("pg_database", `SELECT CAST(`+fmt.Sprint(databaseOID)+` AS BIGINT) AS oid, coalesce(getvariable('`+VarDatabase+`'), current_database()) AS datname,
@@ -232,9 +234,9 @@ FROM duckdb_extensions() WHERE loaded`),
   (1664, 'pg_global', 10, NULL, NULL)) t(oid, spcname, spcowner, spcacl, spcoptions)`),
 
 		v("pg_inherits", empty("inhrelid BIGINT, inhparent BIGINT, inhseqno INTEGER, inhdetachpending BOOLEAN")),
-		v("pg_trigger", empty("oid BIGINT, tgrelid BIGINT, tgparentid BIGINT, tgname VARCHAR, tgfoid BIGINT, tgtype SMALLINT, tgenabled VARCHAR, tgisinternal BOOLEAN, tgconstrrelid BIGINT, tgconstrindid BIGINT, tgconstraint BIGINT, tgdeferrable BOOLEAN, tginitdeferred BOOLEAN, tgnargs SMALLINT, tgattr SMALLINT[], tgargs BLOB, tgqual VARCHAR, tgoldtable VARCHAR, tgnewtable VARCHAR")),
-		v("pg_policy", empty("oid BIGINT, polname VARCHAR, polrelid BIGINT, polcmd VARCHAR, polpermissive BOOLEAN, polroles BIGINT[], polqual VARCHAR, polwithcheck VARCHAR")),
-		v("pg_rewrite", empty("oid BIGINT, rulename VARCHAR, ev_class BIGINT, ev_type VARCHAR, ev_enabled VARCHAR, is_instead BOOLEAN, ev_qual VARCHAR, ev_action VARCHAR")),
+		v("pg_trigger", empty("tableoid BIGINT, oid BIGINT, tgrelid BIGINT, tgparentid BIGINT, tgname VARCHAR, tgfoid BIGINT, tgtype SMALLINT, tgenabled VARCHAR, tgisinternal BOOLEAN, tgconstrrelid BIGINT, tgconstrindid BIGINT, tgconstraint BIGINT, tgdeferrable BOOLEAN, tginitdeferred BOOLEAN, tgnargs SMALLINT, tgattr SMALLINT[], tgargs BLOB, tgqual VARCHAR, tgoldtable VARCHAR, tgnewtable VARCHAR")),
+		v("pg_policy", empty("tableoid BIGINT, oid BIGINT, polname VARCHAR, polrelid BIGINT, polcmd VARCHAR, polpermissive BOOLEAN, polroles BIGINT[], polqual VARCHAR, polwithcheck VARCHAR")),
+		v("pg_rewrite", empty("tableoid BIGINT, oid BIGINT, rulename VARCHAR, ev_class BIGINT, ev_type VARCHAR, ev_enabled VARCHAR, is_instead BOOLEAN, ev_qual VARCHAR, ev_action VARCHAR")),
 		v("pg_statistic_ext", empty("oid BIGINT, stxrelid BIGINT, stxname VARCHAR, stxnamespace BIGINT, stxowner BIGINT, stxstattarget INTEGER, stxkeys SMALLINT[], stxkind VARCHAR[], stxexprs VARCHAR")),
 		v("pg_publication", empty("oid BIGINT, pubname VARCHAR, pubowner BIGINT, puballtables BOOLEAN, pubinsert BOOLEAN, pubupdate BOOLEAN, pubdelete BOOLEAN, pubtruncate BOOLEAN, pubviaroot BOOLEAN")),
 		v("pg_publication_namespace", empty("oid BIGINT, pnpubid BIGINT, pnnspid BIGINT")),
@@ -245,6 +247,8 @@ FROM duckdb_extensions() WHERE loaded`),
 		v("pg_default_acl", empty("oid BIGINT, defaclrole BIGINT, defaclnamespace BIGINT, defaclobjtype VARCHAR, defaclacl VARCHAR[]")),
 		v("pg_init_privs", empty("objoid BIGINT, classoid BIGINT, objsubid INTEGER, privtype VARCHAR, initprivs VARCHAR[]")),
 		v("pg_event_trigger", empty("oid BIGINT, evtname VARCHAR, evtevent VARCHAR, evtowner BIGINT, evtfoid BIGINT, evtenabled VARCHAR, evttags VARCHAR[]")),
+		v("pg_opclass", empty("tableoid BIGINT, oid BIGINT, opcmethod BIGINT, opcname VARCHAR, opcnamespace BIGINT, opcowner BIGINT, opcfamily BIGINT, opcintype BIGINT, opcdefault BOOLEAN, opckeytype BIGINT")),
+		v("pg_opfamily", empty("tableoid BIGINT, oid BIGINT, opfmethod BIGINT, opfname VARCHAR, opfnamespace BIGINT, opfowner BIGINT")),
 		v("pg_language", `SELECT * FROM (VALUES (CAST(12 AS BIGINT), 'internal'), (13, 'c'), (14, 'sql')) l(oid, lanname)`),
 		v("pg_sequence", `SELECT sequence_oid AS seqrelid, CAST(20 AS BIGINT) AS seqtypid, start_value AS seqstart, increment_by AS seqincrement,
   max_value AS seqmax, min_value AS seqmin, 1 AS seqcache, cycle AS seqcycle FROM duckdb_sequences() WHERE `+userDB),
