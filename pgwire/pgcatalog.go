@@ -172,35 +172,33 @@ func (c *conn) describeSource(ctx context.Context, cols []resultCol, src *rewrit
 	if strings.EqualFold(schema, "public") {
 		schema = "main"
 	}
-	rows, err := c.sess.QueryContext(ctx, `SELECT t.table_oid, c.column_name, c.column_index FROM duckdb_tables() t JOIN duckdb_columns() c ON c.table_oid = t.table_oid
+	// duckdb_tables() lists only tables (duckdb_columns() would list every view's columns too,
+	// the catalog's included): find the table, then its columns with pragma_table_info.
+	var table int64
+	var db, sch, name string
+	err := c.sess.QueryRowContext(ctx, `SELECT table_oid, database_name, schema_name, table_name FROM duckdb_tables() t
 WHERE t.database_name IN (current_database(), 'temp') AND lower(t.table_name) = lower(?) AND (? = '' OR lower(t.schema_name) = lower(?))
   AND (? <> '' OR t.database_name = 'temp' OR list_contains(current_schemas(false), t.schema_name) OR (t.schema_name = 'main' AND current_setting('search_path') = ''))
-ORDER BY t.database_name = 'temp' DESC, c.column_index`, src.Table, schema, schema, schema)
+ORDER BY t.database_name = 'temp' DESC LIMIT 1`, src.Table, schema, schema, schema).Scan(&table, &db, &sch, &name)
+	if err != nil {
+		return
+	}
+	rows, err := c.sess.QueryContext(ctx, "SELECT name, cid + 1 FROM pragma_table_info(?) ORDER BY cid",
+		engine.QuoteIdent(db)+"."+engine.QuoteIdent(sch)+"."+engine.QuoteIdent(name))
 	if err != nil {
 		return
 	}
 	defer rows.Close()
-	var table int64
 	attnum := map[string]int16{}
 	var order []string
 	for rows.Next() {
-		var oid int64
-		var name string
+		var col string
 		var idx int16
-		if rows.Scan(&oid, &name, &idx) != nil {
+		if rows.Scan(&col, &idx) != nil {
 			return
 		}
-		if table == 0 {
-			table = oid
-		}
-		if oid != table {
-			continue // a temporary table hides the others of that name
-		}
-		attnum[strings.ToLower(name)] = idx
-		order = append(order, name)
-	}
-	if table == 0 {
-		return
+		attnum[strings.ToLower(col)] = idx
+		order = append(order, col)
 	}
 	names := src.Columns
 	if src.Star {
