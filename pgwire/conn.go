@@ -142,6 +142,7 @@ type conn struct {
 	rd      *bufio.Reader
 	out     []byte
 	remote  string
+	parsing bool // preparing an extended-protocol Parse (pgcatalog.go: describeSource)
 	started time.Time
 	tls     bool
 

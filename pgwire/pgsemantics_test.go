@@ -133,7 +133,7 @@ func TestPostgresNamesAndSemanticsMatchPostgres(t *testing.T) {
 }
 
 // RowDescription names the table and column number of plain table columns, as PostgreSQL does
-// (0 for computed columns), in both protocols.
+// (0 for computed columns), in the extended protocol (pgjdbc's getTableName, isNullable).
 func TestRowDescriptionTableColumns(t *testing.T) {
 	pg := testpg.Start(t, testpg.Options{})
 	ts := startServer(t, Config{})
@@ -151,7 +151,7 @@ func TestRowDescriptionTableColumns(t *testing.T) {
 			"SELECT o.note FROM sales.orders o WHERE o.id > 0 ORDER BY 1 LIMIT 1",
 			"SELECT count(*) FROM customers",
 		} {
-			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec} {
 				rows, err := c.Query(ctx, q, mode)
 				require.NoError(t, err, q)
 				rows.Close()
