@@ -161,3 +161,11 @@ func TestPsycopg2Client(t *testing.T) {
 	}
 	testClient(t, clientDir(t, "psycopg2"), python, "client.py")
 }
+
+func TestSQLAlchemyClient(t *testing.T) {
+	python := needProgram(t, "python3 with SQLAlchemy", "/usr/bin/python3")
+	if out, err := exec.Command(python, "-c", "import sqlalchemy, pandas, psycopg2").CombinedOutput(); err != nil {
+		testenv.Missing(t, fmt.Sprintf("SQLAlchemy, pandas or psycopg2 is not importable by %s (Debian packages python3-sqlalchemy, python3-pandas, python3-psycopg2): %s", python, out))
+	}
+	testClient(t, clientDir(t, "sqlalchemy"), python, "client.py")
+}

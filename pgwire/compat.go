@@ -17,15 +17,12 @@ import (
 //
 // Anything else is left alone. The query is returned unchanged when nothing matched.
 func rewriteLiterals(q string) string {
+	q = rewritePGNames(q)
 	if !strings.Contains(q, `'\x`) && !strings.Contains(q, `'\X`) && !strings.Contains(q, "'{") {
 		return q
 	}
 	toks := tokenize(q)
-	type edit struct {
-		start, end int
-		repl       string
-	}
-	var edits []edit
+	var edits []textEdit
 	for i, t := range toks {
 		if t.kind != tokString || q[t.start] != '\'' { // plain '…' only, not E'…' or $$…$$
 			continue
@@ -36,7 +33,7 @@ func rewriteLiterals(q string) string {
 		}
 		switch {
 		case (typ == "BYTEA" || typ == "BLOB") && isHexBytea(t.text):
-			edits = append(edits, edit{t.start, t.end, "from_hex(" + engine.QuoteLiteral(t.text[2:]) + ")"})
+			edits = append(edits, textEdit{t.start, t.end, "from_hex(" + engine.QuoteLiteral(t.text[2:]) + ")"})
 		case strings.HasSuffix(typ, "[]") && strings.HasPrefix(strings.TrimSpace(t.text), "{"):
 			elems, err := parseArrayText(t.text)
 			if err != nil {
@@ -50,9 +47,20 @@ func rewriteLiterals(q string) string {
 					parts[k] = engine.QuoteLiteral(*e)
 				}
 			}
-			edits = append(edits, edit{t.start, t.end, "[" + strings.Join(parts, ", ") + "]"})
+			edits = append(edits, textEdit{t.start, t.end, "[" + strings.Join(parts, ", ") + "]"})
 		}
 	}
+	return applyEdits(q, edits)
+}
+
+// textEdit replaces q[start:end] with repl.
+type textEdit struct {
+	start, end int
+	repl       string
+}
+
+// applyEdits applies edits, in order and not overlapping, to q.
+func applyEdits(q string, edits []textEdit) string {
 	if len(edits) == 0 {
 		return q
 	}

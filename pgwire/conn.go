@@ -142,6 +142,7 @@ type conn struct {
 	rd      *bufio.Reader
 	out     []byte
 	remote  string
+	parsing bool // preparing an extended-protocol Parse (pgcatalog.go: describeSource)
 	started time.Time
 	tls     bool
 
@@ -290,6 +291,7 @@ func (c *conn) finish() {
 	if c.sess != nil {
 		// The session's DuckDB connection dies with it (engine.Session.Close), as a PostgreSQL
 		// backend does: nothing of this client leaks into the next one.
+		c.endCatalogSession()
 		c.sess.Close()
 	}
 	c.nc.Close()

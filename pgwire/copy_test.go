@@ -118,7 +118,7 @@ func TestCopyFailAndRaw(t *testing.T) {
 	require.NoError(t, err)
 	rc.send(&pgproto3.CopyData{Data: []byte("7\n8\n")}, &pgproto3.CopyDone{})
 	require.Equal(t, []string{"CommandComplete[COPY 2]", "ReadyForQuery[I]"}, rc.recvUntilReady())
-	require.Equal(t, []string{"RowDescription[sum(a):1700:-1:-1:0]", "DataRow[15]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT sum(a) FROM r"))
+	require.Equal(t, []string{"RowDescription[sum:1700:-1:-1:0]", "DataRow[15]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT sum(a) FROM r"))
 }
 
 // pgx's Conn.CopyFrom: binary COPY with the column types from a Describe.

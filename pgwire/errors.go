@@ -145,6 +145,7 @@ var sqlstateRules = []sqlstateRule{
 	{duckdb.ErrorTypeNotImplemented, "", "0A000"},
 	{duckdb.ErrorTypeParameterNotResolved, "", "42P18"}, // indeterminate_datatype
 	{duckdb.ErrorTypeParameterNotAllowed, "", "42P02"},
+	{duckdb.ErrorTypeInvalidInput, "division by zero", "22012"}, // raised by the rewrite (pgwire/rewrite)
 	{duckdb.ErrorTypeInvalidInput, "json", "22P02"},
 	{duckdb.ErrorTypeInvalidInput, "", "22023"},
 	{duckdb.ErrorTypeSettings, "", "22023"},

@@ -264,6 +264,9 @@ func (c *conn) startPortal(p *portal, fromResult bool) error {
 		p.cols = make([]resultCol, len(actual))
 		for i, col := range actual {
 			p.cols[i] = resultCol{name: col.Name, typ: pgTypeFor(col.Type)}
+			if len(st.cols) == len(actual) { // the table columns they are
+				p.cols[i].tableOID, p.cols[i].attnum = st.cols[i].tableOID, st.cols[i].attnum
+			}
 		}
 		if st.unresolved {
 			if !returnsRows(st.stype, actual) {
@@ -406,11 +409,13 @@ func rowDescription(cols []resultCol, formats []int16) *pgproto3.RowDescription 
 	rd := &pgproto3.RowDescription{Fields: make([]pgproto3.FieldDescription, len(cols))}
 	for i, col := range cols {
 		rd.Fields[i] = pgproto3.FieldDescription{
-			Name:         []byte(col.name),
-			DataTypeOID:  col.typ.oid,
-			DataTypeSize: col.typ.size,
-			TypeModifier: col.typ.mod,
-			Format:       f[i],
+			Name:                 []byte(col.name),
+			TableOID:             col.tableOID,
+			TableAttributeNumber: uint16(col.attnum),
+			DataTypeOID:          col.typ.oid,
+			DataTypeSize:         col.typ.size,
+			TypeModifier:         col.typ.mod,
+			Format:               f[i],
 		}
 	}
 	return rd

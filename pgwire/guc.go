@@ -105,6 +105,7 @@ func init() {
 		{name: "row_security", def: "on"},
 		{name: "jit", def: "off"},
 		{name: "check_function_bodies", def: "on"},
+		{name: "search_path", def: `"$user", public`, check: checkSearchPath}, // applied to DuckDB: pgcatalog.go
 	} {
 		gucDefs[strings.ToLower(g.name)] = g
 	}

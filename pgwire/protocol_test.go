@@ -281,15 +281,15 @@ func TestSimpleQueryTags(t *testing.T) {
 		"CommandComplete[CREATE MACRO]",
 		"CommandComplete[SET]",
 		"RowDescription[explain_key:25:-1:-1:0 explain_value:25:-1:-1:0]", got[len(got)-5], "CommandComplete[EXPLAIN]",
-		"RowDescription[1:23:4:-1:0]", "CommandComplete[SELECT 0]",
+		"RowDescription[?column?:23:4:-1:0]", "CommandComplete[SELECT 0]",
 		"ReadyForQuery[I]",
 	}, got)
 	// The first error stops the rest of a multi-statement query.
-	require.Equal(t, []string{"RowDescription[1:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "Error[42P01]", "ReadyForQuery[I]"},
+	require.Equal(t, []string{"RowDescription[?column?:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "Error[42P01]", "ReadyForQuery[I]"},
 		rc.query("SELECT 1; SELECT * FROM missing; SELECT 2"))
 	// A syntax error anywhere stops everything before anything runs.
 	require.Equal(t, []string{"Error[42601]", "ReadyForQuery[I]"}, rc.query("INSERT INTO t VALUES (9, 'q'); SELEC 2"))
-	require.Equal(t, []string{"RowDescription[count_star():20:8:-1:0]", "DataRow[3]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"},
+	require.Equal(t, []string{"RowDescription[count:20:8:-1:0]", "DataRow[3]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"},
 		rc.query("SELECT count(*) FROM t"))
 }
 
@@ -341,7 +341,7 @@ func TestFailedTransaction(t *testing.T) {
 	require.Equal(t, []string{"Error[25P02]", "ReadyForQuery[E]"}, rc.query("SELECT 1"))
 	// COMMIT of a failed transaction rolls back.
 	require.Equal(t, []string{"CommandComplete[ROLLBACK]", "ReadyForQuery[I]"}, rc.query("COMMIT"))
-	require.Equal(t, []string{"RowDescription[count_star():20:8:-1:0]", "DataRow[0]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT count(*) FROM f"))
+	require.Equal(t, []string{"RowDescription[count:20:8:-1:0]", "DataRow[0]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT count(*) FROM f"))
 
 	// BEGIN inside a block and COMMIT outside one warn, as in PostgreSQL.
 	require.Equal(t, []string{"CommandComplete[COMMIT]", "ReadyForQuery[I]"}, rc.query("COMMIT")[1:])
@@ -476,7 +476,7 @@ func TestExtendedProtocol(t *testing.T) {
 	// CopyData after a failed COPY is ignored, as PostgreSQL does (pgx sends it unprompted).
 	rc.send(&pgproto3.Query{String: "COPY e FROM STDIN (FORMAT nonsense)"}, &pgproto3.CopyData{Data: []byte("1\tx\n")}, &pgproto3.CopyDone{})
 	require.Equal(t, []string{"Error[42601]", "ReadyForQuery[I]"}, rc.recvUntilReady())
-	require.Equal(t, []string{"RowDescription[1:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
+	require.Equal(t, []string{"RowDescription[?column?:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
 }
 
 func TestResultTypeChangedSinceDescribe(t *testing.T) {

@@ -2,7 +2,6 @@ package pgwire
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -26,23 +24,7 @@ type psqlResult struct {
 // CI=true).
 func (ts *testServer) psql(t *testing.T, env []string, args ...string) psqlResult {
 	t.Helper()
-	bin := testpg.NeedBinary(t, "psql")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	base := []string{"-X", "-h", "127.0.0.1", "-p", strconv.Itoa(ts.port()), "-d", "ankaflow"}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.Env = append(cleanPGEnv(), "PGUSER=tester", "PGCONNECT_TIMEOUT=30")
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return psqlResult{stdout: out.String(), stderr: errb.String(), code: code}
+	return runPsqlEnv(t, ts.port(), "ankaflow", env, args...)
 }
 
 func TestPsql(t *testing.T) {

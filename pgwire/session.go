@@ -51,6 +51,7 @@ func (c *conn) openSession(params map[string]string) *pgError {
 	if _, err := sess.Exec(c.ctx, "CREATE OR REPLACE TEMP MACRO version() AS "+engine.QuoteLiteral(versionString())); err != nil {
 		c.srv.log.Debug("pgwire: cannot install version()", "err", err)
 	}
+	c.initCatalog()
 	for _, g := range gucDefs {
 		c.gucs[strings.ToLower(g.name)] = g.def
 	}
@@ -160,6 +161,11 @@ func (c *conn) setGUC(g *gucDef, value string, toDefault, report bool) *pgError 
 	case "statement_timeout":
 		d, _ := parseDurationMS(value)
 		c.stmtTimeout = d
+	case "search_path":
+		if pe := c.syncSearchPath(); pe != nil {
+			c.gucs[key] = old
+			return pe
+		}
 	}
 	if report && g.report && old != value {
 		c.send(&pgproto3.ParameterStatus{Name: g.name, Value: value})

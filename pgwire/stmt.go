@@ -7,6 +7,7 @@ import (
 	bindings "github.com/duckdb/duckdb-go-bindings"
 
 	"github.com/ankaflow/ankaflow/engine"
+	"github.com/ankaflow/ankaflow/pgwire/rewrite"
 )
 
 type stmtKind int
@@ -55,6 +56,9 @@ type stmt struct {
 type resultCol struct {
 	name string
 	typ  pgColType
+	// the table column it is (PostgreSQL's RowDescription fields), 0 for computed columns
+	tableOID uint32
+	attnum   int16
 }
 
 // release drops the client's handle on the statement; the DuckDB statement goes once no portal
@@ -169,6 +173,30 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 	if err := c.quiesce(nil); err != nil {
 		return nil, err
 	}
+	var src *rewrite.Source // the table the result columns come from
+	if text != "" {
+		if q, pe := c.showStatement(ctx, text); pe != nil {
+			return nil, pe
+		} else if q != "" {
+			prepare = func() (*engine.Prepared, error) { return c.sess.Prepare(ctx, q) }
+		} else if rw, from := c.pgRewrite(ctx, text); rw != text || from != nil {
+			src = from
+			orig := prepare
+			prepare = func() (*engine.Prepared, error) {
+				if rw == text {
+					return orig()
+				}
+				p, err := c.sess.Prepare(ctx, rw)
+				if err != nil {
+					c.srv.log.Debug("pgwire: rewritten statement fails", "sql", rw, "err", err)
+					// The error of the statement as the client wrote it: its positions are
+					// the client's.
+					return orig()
+				}
+				return p, nil
+			}
+		}
+	}
 	p, err := prepare()
 	if err != nil {
 		// PostgreSQL-only transaction modes (BEGIN ISOLATION LEVEL …): DuckDB cannot parse
@@ -218,6 +246,7 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		for i, col := range cols {
 			st.cols[i] = resultCol{name: col.Name, typ: pgTypeFor(col.Type)}
 		}
+		c.describeSource(ctx, st.cols, src)
 	}
 	return st, nil
 }

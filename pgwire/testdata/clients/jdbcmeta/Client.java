@@ -1,0 +1,75 @@
+// Asks pgjdbc's DatabaseMetaData and ResultSetMetaData about one schema (two schemas, primary,
+// unique and foreign keys, an index, a view, comments) and prints one "check: value" line per
+// answer; pgwire/clients_jdbc_test.go runs it against ankaflow and PostgreSQL and compares.
+// Run as: java -cp /usr/share/java/postgresql.jar Client.java
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+
+public class Client {
+    static void show(String name, Object value) {
+        System.out.println(name + ": " + value);
+    }
+
+    // rows prints the named columns of every row of a metadata result.
+    static void rows(String name, ResultSet rs, String... cols) throws SQLException {
+        int n = 0;
+        while (rs.next()) {
+            StringBuilder sb = new StringBuilder();
+            for (String c : cols) {
+                if (sb.length() > 0) {
+                    sb.append("|");
+                }
+                sb.append(rs.getString(c));
+            }
+            show(name + "[" + n + "]", sb);
+            n++;
+        }
+        show(name + " rows", n);
+        rs.close();
+    }
+
+    public static void main(String[] args) throws Exception {
+        String url = "jdbc:postgresql://" + System.getenv("ANKA_HOST") + ":" + System.getenv("ANKA_PORT") + "/" + System.getenv("ANKA_DATABASE");
+        Properties p = new Properties();
+        p.setProperty("user", System.getenv("ANKA_USER"));
+        p.setProperty("password", System.getenv("ANKA_PASSWORD"));
+        try (Connection c = DriverManager.getConnection(url, p)) {
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE SCHEMA sales");
+                s.execute("CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL UNIQUE, score numeric(10,2) DEFAULT 1.5)");
+                s.execute("CREATE TABLE sales.orders (id bigint PRIMARY KEY, customer_id integer, placed timestamp with time zone, note text)");
+                s.execute("CREATE TABLE sales.lines (order_id bigint REFERENCES sales.orders (id), qty integer NOT NULL)");
+                s.execute("CREATE INDEX orders_placed ON sales.orders (placed)");
+                s.execute("CREATE VIEW big_customers AS SELECT id, email FROM customers WHERE score > 10");
+                s.execute("COMMENT ON TABLE customers IS 'who buys'");
+            }
+            DatabaseMetaData md = c.getMetaData();
+            show("product", md.getDatabaseProductName());
+            rows("schemas", md.getSchemas(null, "sales"), "TABLE_SCHEM");
+            rows("tables public", md.getTables(null, "public", "%", new String[] {"TABLE", "VIEW"}), "TABLE_SCHEM", "TABLE_NAME", "TABLE_TYPE", "REMARKS");
+            rows("tables sales", md.getTables(null, "sales", "%", new String[] {"TABLE"}), "TABLE_SCHEM", "TABLE_NAME", "TABLE_TYPE");
+            rows("columns customers", md.getColumns(null, "public", "customers", "%"),
+                    "COLUMN_NAME", "DATA_TYPE", "TYPE_NAME", "COLUMN_SIZE", "DECIMAL_DIGITS", "NULLABLE", "COLUMN_DEF", "ORDINAL_POSITION", "IS_NULLABLE");
+            rows("columns orders", md.getColumns(null, "sales", "orders", "%"), "COLUMN_NAME", "DATA_TYPE", "TYPE_NAME", "NULLABLE", "ORDINAL_POSITION");
+            rows("pk customers", md.getPrimaryKeys(null, "public", "customers"), "COLUMN_NAME", "KEY_SEQ", "PK_NAME");
+            rows("pk orders", md.getPrimaryKeys(null, "sales", "orders"), "COLUMN_NAME", "KEY_SEQ", "PK_NAME");
+            rows("imported lines", md.getImportedKeys(null, "sales", "lines"),
+                    "PKTABLE_SCHEM", "PKTABLE_NAME", "PKCOLUMN_NAME", "FKTABLE_NAME", "FKCOLUMN_NAME", "KEY_SEQ", "FK_NAME", "PK_NAME");
+            rows("exported orders", md.getExportedKeys(null, "sales", "orders"), "PKTABLE_NAME", "FKTABLE_SCHEM", "FKTABLE_NAME", "FKCOLUMN_NAME", "FK_NAME");
+            rows("indexes orders", md.getIndexInfo(null, "sales", "orders", false, false), "INDEX_NAME", "NON_UNIQUE", "COLUMN_NAME", "ORDINAL_POSITION");
+            rows("indexes customers", md.getIndexInfo(null, "public", "customers", false, false), "INDEX_NAME", "NON_UNIQUE", "COLUMN_NAME");
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, email, score FROM customers")) {
+                ResultSetMetaData rmd = rs.getMetaData();
+                for (int i = 1; i <= rmd.getColumnCount(); i++) {
+                    show("rsmd " + i, rmd.getColumnName(i) + "|" + rmd.getColumnTypeName(i) + "|" + rmd.getColumnType(i) + "|" + rmd.getPrecision(i) + "|" + rmd.getScale(i));
+                }
+            }
+        }
+    }
+}
