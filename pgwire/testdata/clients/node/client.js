@@ -279,7 +279,10 @@ async function main() {
       ['id = ANY($1)', 'SELECT id FROM node_items WHERE id = ANY($1)', [[1, 3]]],
     ]
     for (const [name, text, values] of untyped) {
-      console.log(`ankaflow untyped ${name}: ${await expectError(() => client.query(text, values))}`)
+      // On success the rows are printed, so a wrong answer shows as well as an error.
+      let rows = null
+      const code = await expectError(async () => { rows = (await client.query(text, values)).rows })
+      console.log(`ankaflow untyped ${name}: ${rows ? JSON.stringify(rows) : code}`)
     }
   }
 
