@@ -18,6 +18,7 @@ run: build
 ## test: every test (real PostgreSQL, MariaDB and clients where installed; required when CI=true)
 test: clients
 	$(GO) vet $(PKGS)
+	$(GO) mod tidy -diff
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 	$(GO) test -race -count=1 -run 'TestInterrupt' ./engine
 	$(MAKE) --no-print-directory fuzz
