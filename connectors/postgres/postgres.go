@@ -13,9 +13,11 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/ankaflow/ankaflow/connectors"
 	"github.com/ankaflow/ankaflow/engine"
@@ -139,8 +142,16 @@ func (c *Postgres) parseConfig() (*pgconn.Config, error) {
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: 2 * time.Second}
 	}
+	// pgproto3 reads the socket 8 KiB at a time, and a binary COPY arrives as one message per
+	// row: a large read buffer in front of it makes a 10M-row tap cost far fewer read calls.
+	cfg.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(r, readBuffer), w)
+	}
 	return cfg, nil
 }
+
+// readBuffer is the size of a connection's read buffer.
+const readBuffer = 256 << 10
 
 // parseMessage is pgconn's parse error without the connection string it quotes.
 func parseMessage(err error) string {

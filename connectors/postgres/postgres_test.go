@@ -190,3 +190,17 @@ func schemaText(fields []arrowField) string {
 }
 
 type arrowField = arrow.Field
+
+// TestTapValuesAcrossBuffers: tuples that straddle the read buffer and the pipe's chunks, and
+// values larger than either (up to 1.3 MB), arrive intact, NULLs included.
+func TestTapValuesAcrossBuffers(t *testing.T) {
+	f := newFixture(t)
+	f.exec(`CREATE TABLE wide AS SELECT g, CASE WHEN g % 3 <> 0 THEN g * 0.25 END::float8 AS x,
+		CASE WHEN g % 997 = 0 THEN repeat(md5(g::text), 10000 + g * 20) END AS big,
+		repeat(chr(65 + g % 26), (g * 7919) % 3000) AS s FROM generate_series(1, 30000) g`)
+	f.conn("wide", "wide", f.params(nil))
+	const digest = `count(*)::text || ' ' || sum(length(big))::text || ' ' || (sum(x) * 4)::bigint::text || ' ' ||
+		md5(string_agg(md5(coalesce(s, '-')) || md5(coalesce(big, '-')), ',' ORDER BY g))`
+	want := f.scalar("SELECT " + digest + " FROM wide")
+	require.Equal(t, [][]string{{want}}, f.duckRows("SELECT "+digest+" FROM tap('wide')"))
+}

@@ -176,6 +176,8 @@ type copyReader struct {
 	bld     *array.RecordBuilder
 	dec     []decoder
 	names   []string
+	vals    []*array.BinaryBuilder // the variable-width columns' value builders (nil for others)
+	valLen  []int                  // their value bytes in the last full batch
 	started bool
 	batches int // full batches so far
 	in      *frameReader
@@ -195,7 +197,16 @@ func newCopyReader(ctx context.Context, c *Postgres, pc *pgconn.PgConn, schema *
 	for i, t := range types {
 		r.dec = append(r.dec, newDecoder(t, r.bld.Field(i)))
 		r.names = append(r.names, schema.Field(i).Name)
+		var vb *array.BinaryBuilder
+		switch b := r.bld.Field(i).(type) {
+		case *array.StringBuilder:
+			vb = b.BinaryBuilder
+		case *array.BinaryBuilder:
+			vb = b
+		}
+		r.vals = append(r.vals, vb)
 	}
+	r.valLen = make([]int, len(r.vals))
 	r.refs.Store(1)
 	return r
 }
@@ -246,7 +257,14 @@ func (r *copyReader) Next() bool {
 	if r.batches > 0 {
 		// Full batches follow a full one: size the builders once instead of doubling them
 		// from empty (and copying) a dozen times per batch.
+		// Text values too: their buffer would otherwise double its way up (about twice the
+		// bytes allocated and copied); the last full batch's size is the guess.
 		r.bld.Reserve(batchRows)
+		for i, vb := range r.vals {
+			if vb != nil {
+				vb.ReserveData(r.valLen[i])
+			}
+		}
 	}
 	n := 0
 	start := r.in.consumed
@@ -268,10 +286,15 @@ func (r *copyReader) Next() bool {
 	if n == 0 {
 		return false
 	}
-	r.cur = r.bld.NewRecordBatch()
 	if n == batchRows {
 		r.batches++
+		for i, vb := range r.vals {
+			if vb != nil {
+				r.valLen[i] = vb.DataLen()
+			}
+		}
 	}
+	r.cur = r.bld.NewRecordBatch()
 	return true
 }
 
@@ -290,36 +313,62 @@ func (r *copyReader) header() error {
 	return err
 }
 
-// row decodes one tuple; false at the trailer.
+// row decodes one tuple; false at the trailer. The whole tuple is brought into the buffer
+// first, so its fields are sliced out in place (no call per field to the frame reader).
 func (r *copyReader) row() (bool, error) {
-	b, err := r.in.next(2)
-	if err != nil {
-		return false, err
-	}
-	nf := int16(binary.BigEndian.Uint16(b))
-	if nf == -1 {
-		return false, nil
-	}
-	if int(nf) != len(r.dec) {
-		return false, fmt.Errorf("COPY row has %d fields, expected %d", nf, len(r.dec))
-	}
-	for i, dec := range r.dec {
-		b, err := r.in.next(4)
-		if err != nil {
+	need := 2
+	for {
+		if err := r.in.ensure(need); err != nil {
 			return false, err
 		}
-		l := int32(binary.BigEndian.Uint32(b))
-		var v []byte
-		if l >= 0 {
-			if v, err = r.in.next(int(l)); err != nil {
-				return false, err
+		b := r.in.buf[r.in.pos:]
+		nf := int16(binary.BigEndian.Uint16(b))
+		if nf == -1 {
+			r.in.skip(2)
+			return false, nil
+		}
+		if int(nf) != len(r.dec) {
+			return false, fmt.Errorf("COPY row has %d fields, expected %d", nf, len(r.dec))
+		}
+		if need = tupleLen(b, len(r.dec)); need > 0 {
+			continue // the tuple (or at least its next length word) goes past the buffer
+		}
+		off := 2
+		for i, dec := range r.dec {
+			l := int(int32(binary.BigEndian.Uint32(b[off:])))
+			off += 4
+			var v []byte
+			if l >= 0 {
+				v = b[off : off+l : off+l]
+				off += l
+			}
+			if err := dec(v); err != nil {
+				return false, fmt.Errorf("column %q: %w", r.names[i], err)
 			}
 		}
-		if err := dec(v); err != nil {
-			return false, fmt.Errorf("column %q: %w", r.names[i], err)
+		r.in.skip(off)
+		return true, nil
+	}
+}
+
+// tupleLen checks that b holds a whole tuple of nf fields: 0 if it does, else how many bytes
+// must be buffered to learn more (at least one more length word or value).
+func tupleLen(b []byte, nf int) int {
+	off := 2
+	for range nf {
+		if len(b) < off+4 {
+			return off + 4
+		}
+		l := int(int32(binary.BigEndian.Uint32(b[off:])))
+		off += 4
+		if l > 0 {
+			off += l
+		}
+		if len(b) < off {
+			return off
 		}
 	}
-	return true, nil
+	return 0
 }
 
 // finish waits for the COPY to complete and hands the connection back.
@@ -393,6 +442,20 @@ func (f *frameReader) next(n int) ([]byte, error) {
 	f.pos += n
 	f.consumed += n
 	return b, nil
+}
+
+// ensure makes n unread bytes available in buf[pos:].
+func (f *frameReader) ensure(n int) error {
+	if len(f.buf)-f.pos < n {
+		return f.fill(n)
+	}
+	return nil
+}
+
+// skip consumes n bytes made available by ensure.
+func (f *frameReader) skip(n int) {
+	f.pos += n
+	f.consumed += n
 }
 
 func (f *frameReader) fill(n int) error {
