@@ -234,7 +234,7 @@ func TestErrorTextIsClipped(t *testing.T) {
 	require.NotNil(t, e)
 	require.Less(t, len(e.Message), maxErrorText+100)
 	require.Contains(t, e.Message, "bytes in all)")
-	require.Equal(t, []string{"RowDescription[1:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
+	require.Equal(t, []string{"RowDescription[?column?:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
 }
 
 // stallInSCRAM opens a connection that sends its startup packet and then never answers the
@@ -352,7 +352,7 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 	require.Equal(t, []string{"Error[22021]", "ReadyForQuery[I]"}, rc.recvUntilReady())
 	rc.send(&pgproto3.Parse{Query: "SELECT $1::text"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("\xc3")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	require.Equal(t, []string{"ParseComplete", "Error[22021]", "ReadyForQuery[I]"}, rc.recvUntilReady())
-	require.Equal(t, []string{"RowDescription[1:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
+	require.Equal(t, []string{"RowDescription[?column?:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT 1"))
 }
 
 // Shutdown with a statement that will not finish ends within ShutdownTimeout, closing the
