@@ -16,6 +16,7 @@ import (
 	"github.com/ankaflow/ankaflow/connectors/postgres"
 	"github.com/ankaflow/ankaflow/engine"
 	"github.com/ankaflow/ankaflow/internal/testpg"
+	_ "github.com/ankaflow/ankaflow/pipeline" // run_pipeline
 	"github.com/ankaflow/ankaflow/sqlfuncs"
 )
 
@@ -99,4 +100,34 @@ func TestConnectionErrorCodes(t *testing.T) {
 			require.Equal(t, "42P01", pe.Code)
 		})
 	}
+}
+
+// A pipeline run over the wire that would replace a client's table fails with PostgreSQL's
+// duplicate_table, as CREATE TABLE of an existing name does in PostgreSQL, and the table stays.
+func TestRunPipelineConflictOverTheWire(t *testing.T) {
+	ctx := context.Background()
+	pg := testpg.Start(t, testpg.Options{})
+	direct, err := pgx.Connect(ctx, pg.URL(pg.Database))
+	require.NoError(t, err)
+	t.Cleanup(func() { direct.Close(context.Background()) })
+	_, err = direct.Exec(ctx, "CREATE TABLE orders (id int PRIMARY KEY)")
+	require.NoError(t, err)
+	_, err = direct.Exec(ctx, "CREATE TABLE orders (id int)")
+	var want *pgconn.PgError
+	require.True(t, errors.As(err, &want))
+
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("- name: Orders\n  kind: internal\n  query: SELECT 2 AS id\n"), 0o644))
+	ts := startServer(t, Config{})
+	conn := ts.connect(t)
+	_, err = conn.Exec(ctx, "CREATE TABLE orders (id INTEGER PRIMARY KEY); INSERT INTO orders VALUES (1)")
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "SELECT * FROM run_pipeline("+engine.QuoteLiteral(p)+")")
+	var pe *pgconn.PgError
+	require.True(t, errors.As(err, &pe), "%v", err)
+	require.Equal(t, want.Code, pe.Code, pe.Message)
+	require.Contains(t, pe.Message, `would replace the table "main"."orders"`)
+	var id int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT id FROM orders").Scan(&id))
+	require.Equal(t, 1, id)
 }
