@@ -77,6 +77,13 @@ func TestPsqlMetaCommandsMatchPostgres(t *testing.T) {
 			assert.Equal(t, want.stdout, got.stdout, cmd)
 		}
 	}
+	// Errors psql reports the same way.
+	for _, cmd := range []string{`\sf no_such_function`} {
+		want := runPsql(t, pg.Port, pg.Database, "-c", cmd)
+		got := runPsql(t, ts.port(), "ankaflow", "-c", cmd)
+		assert.Equal(t, want.code, got.code, cmd)
+		assert.Equal(t, want.stderr, got.stderr, cmd)
+	}
 }
 
 // The listings PostgreSQL cannot give for ankaflow's own objects: one database (the one the
@@ -93,6 +100,8 @@ func TestPsqlMetaCommandsOwnListings(t *testing.T) {
 		`\du`:        "\n tester    | Superuser  | {}\n",
 		`\dt+`:       "| heap          | 0 bytes | who buys\n",
 		`\conninfo`:  `You are connected to database "ankaflow" as user "tester" on host "127.0.0.1"`,
+		`\sf dt_add`: "CREATE OR REPLACE FUNCTION public.dt_add(d, days)\n RETURNS anyelement\n LANGUAGE sql\nAS $function$",
+		`\sf tap`:    "CREATE OR REPLACE FUNCTION public.tap(",
 	} {
 		r := runPsql(t, ts.port(), "ankaflow", "-c", cmd)
 		require.Equal(t, 0, r.code, "%s: %s", cmd, r.stderr)

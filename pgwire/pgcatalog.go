@@ -35,6 +35,7 @@ func pgRewriteCatalog() *rewrite.Catalog {
 			RegtypeOID:       catalog.Helper("regtype_oid"),
 			RegtypeName:      catalog.Helper("regtype_name"),
 			RegprocName:      catalog.Helper("regproc_name"),
+			RegprocOID:       catalog.Helper("regproc_oid"),
 			RegnamespaceOID:  catalog.Helper("regnamespace_oid"),
 			RegnamespaceName: catalog.Helper("regnamespace_name"),
 			NonZero:          catalog.Helper("nonzero"),

@@ -29,7 +29,7 @@ type Catalog struct {
 	// Helpers: qualified names of the catalog's helper macros, by role.
 	RegclassOID, RegclassName         string
 	RegtypeOID, RegtypeName           string
-	RegprocName                       string
+	RegprocName, RegprocOID           string
 	RegnamespaceOID, RegnamespaceName string
 	NonZero                           string // raises division_by_zero for a zero divisor
 	ExpandArray                       string // information_schema._pg_expandarray
@@ -228,6 +228,16 @@ func call(qualified string, args ...any) node {
 	return n
 }
 
+func isStringConstant(v any) bool {
+	c, ok := v.(node)
+	if !ok || str(c, "class") != "CONSTANT" {
+		return false
+	}
+	val, _ := c["value"].(node)
+	_, isString := val["value"].(string)
+	return isString
+}
+
 func constant(s string) node {
 	return node{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "query_location": json.Number("18446744073709551615"),
 		"value": node{"type": node{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": s}}
@@ -399,6 +409,17 @@ func (r *rewriter) cast(n node) any {
 			if to, ok := byName[q]; ok && to != "" {
 				r.changed = true
 				return keepAlias(n, call(to, f))
+			}
+		}
+		return n
+	} else if id == "BIGINT" {
+		// 'name'::regproc::oid (psql's \sf; DuckDB reads oid as BIGINT) is the function's OID;
+		// the inner cast has already become the name helper applied to the string.
+		if f, ok := n["child"].(node); ok && r.cat.RegprocOID != "" && str(f, "class") == "FUNCTION" &&
+			str(f, "catalog")+"."+str(f, "schema")+"."+str(f, "function_name") == r.cat.RegprocName {
+			if args, _ := f["children"].([]any); len(args) == 1 && isStringConstant(args[0]) {
+				r.changed = true
+				return keepAlias(n, call(r.cat.RegprocOID, args[0]))
 			}
 		}
 		return n
