@@ -108,3 +108,31 @@ func TestPsqlMetaCommandsOwnListings(t *testing.T) {
 		assert.Contains(t, r.stdout, want, cmd)
 	}
 }
+
+// information_schema reports PostgreSQL's type names, public for DuckDB's main, and the
+// database the client connected to, as PostgreSQL does for the same schema.
+func TestInformationSchemaMatchesPostgres(t *testing.T) {
+	pg := testpg.Start(t, testpg.Options{})
+	ts := startServer(t, Config{})
+	// The same startup database name on both servers.
+	db := pg.Database
+	for _, port := range []int{pg.Port, ts.port()} {
+		r := runPsql(t, port, db, "-v", "ON_ERROR_STOP=1", "-c", catalogSchema)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	for _, query := range []string{
+		`SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, is_nullable, data_type, udt_catalog, udt_schema, udt_name,
+		   numeric_precision, numeric_scale FROM information_schema.columns WHERE table_schema IN ('public', 'sales') ORDER BY 2, 3, 5`,
+		`SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN ('public', 'sales') ORDER BY 2, 3`,
+		`SELECT catalog_name, schema_name FROM information_schema.schemata WHERE schema_name IN ('public', 'sales') ORDER BY 2`,
+		`SELECT c.table_name, c.data_type FROM information_schema.columns AS c JOIN information_schema.tables t USING (table_schema, table_name)
+		   WHERE t.table_type = 'VIEW' AND t.table_schema = 'public' ORDER BY c.ordinal_position`,
+	} {
+		want := runPsql(t, pg.Port, db, "-A", "-c", query)
+		require.Equal(t, 0, want.code, "%s on PostgreSQL: %s", query, want.stderr)
+		got := runPsql(t, ts.port(), db, "-A", "-c", query)
+		if assert.Equal(t, 0, got.code, "%s: %s", query, got.stderr) {
+			assert.Equal(t, want.stdout, got.stdout, query)
+		}
+	}
+}

@@ -33,6 +33,9 @@ type Catalog struct {
 	RegnamespaceOID, RegnamespaceName string
 	NonZero                           string // raises division_by_zero for a zero divisor
 	ExpandArray                       string // information_schema._pg_expandarray
+	// InformationSchema: information_schema view name → qualified replacement (PostgreSQL's
+	// type and schema names, the client's database).
+	InformationSchema map[string]string
 }
 
 type node = map[string]any
@@ -187,6 +190,14 @@ func (r *rewriter) table(n node) {
 	}
 	if schema == "public" {
 		n["schema_name"] = "main"
+		r.changed = true
+	}
+	if q, ok := r.cat.InformationSchema[name]; ok && schema == "information_schema" {
+		parts := strings.SplitN(q, ".", 3)
+		n["catalog_name"], n["schema_name"], n["table_name"] = parts[0], parts[1], parts[2]
+		if str(n, "alias") == "" {
+			n["alias"] = name
+		}
 		r.changed = true
 	}
 }
