@@ -41,6 +41,9 @@ func TestConnectionErrorCodes(t *testing.T) {
 	}
 	register(connectors.Definition{Stage: "Orders", Kind: "CSV", Locator: csv})
 	register(connectors.Definition{Stage: "Missing", Kind: "CSV", Locator: filepath.Join(dir, "missing.csv")})
+	// A sink whose directory is a file: the write fails with an I/O error other than a
+	// missing file.
+	register(connectors.Definition{Stage: "Blocked", Kind: "CSV", Locator: filepath.Join(csv, "out.csv")})
 	register(connectors.Definition{Stage: "Remote", Kind: postgres.Kind, Locator: "public.nosuch",
 		Params: map[string]any{"host": pg.Host, "port": pg.Port, "user": pg.User, "database": pg.Database, "sslmode": "disable"}})
 
@@ -80,11 +83,13 @@ func TestConnectionErrorCodes(t *testing.T) {
 					op = "sink"
 				}
 				require.Equal(t, op+"('Ordres'): no connection named 'Ordres'", pe.Message, sql)
-				require.Equal(t, "Did you mean 'Orders'? Registered connections: 'Missing', 'Orders', 'Remote'.", pe.Hint, sql)
+				require.Equal(t, "Did you mean 'Orders'? Registered connections: 'Blocked', 'Missing', 'Orders', 'Remote'.", pe.Hint, sql)
 			}
 
 			pe := fail("SELECT * FROM tap('Missing')")
 			require.Equal(t, "58P01", pe.Code, pe.Message)
+			pe = fail("COPY (SELECT 1 AS id) TO 'Blocked' (FORMAT ankaflow)")
+			require.Equal(t, "58030", pe.Code, pe.Message)
 
 			sql := "SELECT * FROM public.nosuch"
 			pe = fail("SELECT * FROM connection_sql('Remote', " + engine.QuoteLiteral(sql) + ")")
