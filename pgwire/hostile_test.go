@@ -223,7 +223,7 @@ func TestCopyBinaryHostileLengths(t *testing.T) {
 			require.Equal(t, []string{c.want, "ReadyForQuery[I]"}, rc.recvUntilReady())
 		})
 	}
-	require.Equal(t, []string{"RowDescription[count_star():20:8:-1:0]", "DataRow[0]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT count(*) FROM cb"))
+	require.Equal(t, []string{"RowDescription[count:20:8:-1:0]", "DataRow[0]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, rc.query("SELECT count(*) FROM cb"))
 }
 
 // An error quoting a 1 MB identifier reaches the client cut to a bounded size.
