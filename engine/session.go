@@ -218,6 +218,7 @@ func (s *Session) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.db.catalog.dropSession(s.id)
+	s.forgetNotedErrors()
 	s.db.mu.Lock()
 	delete(s.db.sessions, s.id)
 	s.db.mu.Unlock()

@@ -77,6 +77,13 @@ func TestPsqlMetaCommandsMatchPostgres(t *testing.T) {
 			assert.Equal(t, want.stdout, got.stdout, cmd)
 		}
 	}
+	// Errors psql reports the same way.
+	for _, cmd := range []string{`\sf no_such_function`} {
+		want := runPsql(t, pg.Port, pg.Database, "-c", cmd)
+		got := runPsql(t, ts.port(), "ankaflow", "-c", cmd)
+		assert.Equal(t, want.code, got.code, cmd)
+		assert.Equal(t, want.stderr, got.stderr, cmd)
+	}
 }
 
 // The listings PostgreSQL cannot give for ankaflow's own objects: one database (the one the
@@ -93,9 +100,39 @@ func TestPsqlMetaCommandsOwnListings(t *testing.T) {
 		`\du`:        "\n tester    | Superuser  | {}\n",
 		`\dt+`:       "| heap          | 0 bytes | who buys\n",
 		`\conninfo`:  `You are connected to database "ankaflow" as user "tester" on host "127.0.0.1"`,
+		`\sf dt_add`: "CREATE OR REPLACE FUNCTION public.dt_add(d, days)\n RETURNS anyelement\n LANGUAGE sql\nAS $function$",
+		`\sf tap`:    "CREATE OR REPLACE FUNCTION public.tap(",
 	} {
 		r := runPsql(t, ts.port(), "ankaflow", "-c", cmd)
 		require.Equal(t, 0, r.code, "%s: %s", cmd, r.stderr)
 		assert.Contains(t, r.stdout, want, cmd)
+	}
+}
+
+// information_schema reports PostgreSQL's type names, public for DuckDB's main, and the
+// database the client connected to, as PostgreSQL does for the same schema.
+func TestInformationSchemaMatchesPostgres(t *testing.T) {
+	pg := testpg.Start(t, testpg.Options{})
+	ts := startServer(t, Config{})
+	// The same startup database name on both servers.
+	db := pg.Database
+	for _, port := range []int{pg.Port, ts.port()} {
+		r := runPsql(t, port, db, "-v", "ON_ERROR_STOP=1", "-c", catalogSchema)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	for _, query := range []string{
+		`SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, is_nullable, data_type, udt_catalog, udt_schema, udt_name,
+		   numeric_precision, numeric_scale FROM information_schema.columns WHERE table_schema IN ('public', 'sales') ORDER BY 2, 3, 5`,
+		`SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN ('public', 'sales') ORDER BY 2, 3`,
+		`SELECT catalog_name, schema_name FROM information_schema.schemata WHERE schema_name IN ('public', 'sales') ORDER BY 2`,
+		`SELECT c.table_name, c.data_type FROM information_schema.columns AS c JOIN information_schema.tables t USING (table_schema, table_name)
+		   WHERE t.table_type = 'VIEW' AND t.table_schema = 'public' ORDER BY c.ordinal_position`,
+	} {
+		want := runPsql(t, pg.Port, db, "-A", "-c", query)
+		require.Equal(t, 0, want.code, "%s on PostgreSQL: %s", query, want.stderr)
+		got := runPsql(t, ts.port(), db, "-A", "-c", query)
+		if assert.Equal(t, 0, got.code, "%s: %s", query, got.stderr) {
+			assert.Equal(t, want.stdout, got.stdout, query)
+		}
 	}
 }

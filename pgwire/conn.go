@@ -647,7 +647,11 @@ func (c *conn) toPGError(err error, query string, piece sqlPiece) *pgError {
 	case errors.Is(err, errShutdown):
 		return fatalError(codeAdminShutdown, "terminating connection due to administrator command")
 	}
-	return convertError(err, query, piece)
+	pe := convertError(err, query, piece)
+	if cause := c.sess.NotedError(err.Error()); cause != nil && pe != err {
+		applyCause(pe, cause)
+	}
+	return pe
 }
 
 func (c *conn) sync() {

@@ -308,7 +308,7 @@ func (c *conn) runCopy(p *portal) error {
 func (c *conn) copyOut(p *portal, cmd *copyCmd) error {
 	prep, err := c.sess.Prepare(c.ctx, cmd.selectSQL())
 	if err != nil {
-		return convertError(err, cmd.selectSQL(), sqlPiece{})
+		return c.toPGError(err, cmd.selectSQL(), sqlPiece{})
 	}
 	defer prep.Close()
 	p.ctx, p.cancel = context.WithCancelCause(c.ctx)
@@ -498,7 +498,7 @@ func copyColumnFor(i int, name string, t engine.TypeInfo) copyColumn {
 func (c *conn) copyIn(p *portal, cmd *copyCmd) error {
 	prep, err := c.sess.Prepare(c.ctx, cmd.selectSQL())
 	if err != nil {
-		return convertError(err, cmd.selectSQL(), sqlPiece{})
+		return c.toPGError(err, cmd.selectSQL(), sqlPiece{})
 	}
 	dcols := prep.Columns()
 	prep.Close()

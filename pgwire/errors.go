@@ -3,11 +3,14 @@ package pgwire
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/ankaflow/ankaflow/engine"
@@ -40,6 +43,10 @@ const (
 	codeQueryCanceled            = "57014"
 	codeAdminShutdown            = "57P01"
 	codeInternalError            = "XX000"
+	codeUndefinedFile            = "58P01"
+	codeIOError                  = "58030"
+	codeSystemError              = "58000"
+	codeConnectionException      = "08000"
 	codeCachedPlanChangedResults = "0A000"
 )
 
@@ -315,4 +322,63 @@ func clipMessage(s string) string {
 		cut--
 	}
 	return s[:cut] + "… (" + strconv.Itoa(len(s)) + " bytes in all)"
+}
+
+// sqlstater is an error that names its own SQLSTATE: a PostgreSQL server's *pgconn.PgError
+// (through a Postgres connection) and sqlfuncs.UnknownConnectionError are.
+type sqlstater interface{ SQLState() string }
+
+// hinter is an error whose message and suggestion travel apart (sqlfuncs.UnknownConnectionError).
+type hinter interface {
+	Message() string
+	Hint() string
+}
+
+// applyCause refines pe, converted from a DuckDB error, with the Go error that caused it in a
+// connection function (tap, show_schema, connection_sql, COPY … (FORMAT ankaflow); see
+// engine.Session.NoteError). DuckDB carried only its text; its kind decides the SQLSTATE:
+//
+//	names its SQLSTATE (remote PostgreSQL, unknown connection)  that SQLSTATE
+//	a DuckDB error (a file the connection read in DuckDB)        as DuckDB's errors (sqlstateRules)
+//	a file that does not exist                                  58P01 undefined_file
+//	another file-system error                                   58030 io_error
+//	a network error                                             08000 connection_exception
+//	any other failure of a connection                           58000 system_error
+func applyCause(pe *pgError, cause error) {
+	var h hinter
+	if errors.As(cause, &h) {
+		// The wrapped message, without the suggestion: DuckDB's text repeats the whole error.
+		pe.Message, pe.Hint = h.Message(), h.Hint()
+	}
+	var remote *pgconn.PgError
+	var duck *duckdb.Error
+	var coded sqlstater
+	var pathErr *fs.PathError
+	var netErr net.Error
+	switch {
+	case errors.As(cause, &remote):
+		pe.Code = remote.Code
+		if pe.Detail == "" {
+			pe.Detail = remote.Detail
+		}
+		if pe.Hint == "" {
+			pe.Hint = remote.Hint
+		}
+	case errors.As(cause, &duck): // the connection ran DuckDB (a file read in the session)
+		pe.Code = sqlstateFor(duck.Type, duck.Msg)
+		// The nested DuckDB message loses its "IO Error: " prefix too.
+		inner, _, _, _ := splitDuckMessage(duck.Msg, "", sqlPiece{})
+		first, _, _ := strings.Cut(duck.Msg, "\n")
+		pe.Message = strings.Replace(pe.Message, strings.TrimSpace(first), inner, 1)
+	case errors.As(cause, &coded) && coded.SQLState() != "":
+		pe.Code = coded.SQLState()
+	case errors.Is(cause, fs.ErrNotExist):
+		pe.Code = codeUndefinedFile
+	case errors.As(cause, &pathErr):
+		pe.Code = codeIOError
+	case errors.As(cause, &netErr):
+		pe.Code = codeConnectionException
+	default:
+		pe.Code = codeSystemError
+	}
 }

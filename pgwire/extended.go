@@ -54,7 +54,7 @@ func (c *conn) parseOne(text string, declared []uint32) (*stmt, error) {
 		if isBeginWithModes(text) || parseGUCStatement(text) != nil {
 			return c.newStmt(c.ctx, text, func() (*engine.Prepared, error) { return nil, err }, declared)
 		}
-		return nil, convertError(err, text, sqlPiece{text: text})
+		return nil, c.toPGError(err, text, sqlPiece{text: text})
 	}
 	defer ext.Close()
 	switch ext.Len() {
@@ -73,7 +73,7 @@ func (c *conn) parseOne(text string, declared []uint32) (*stmt, error) {
 		return p, nil
 	}, declared)
 	if err != nil {
-		return nil, convertError(err, text, sqlPiece{text: text})
+		return nil, c.toPGError(err, text, sqlPiece{text: text})
 	}
 	return st, nil
 }

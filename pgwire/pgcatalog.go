@@ -28,17 +28,19 @@ func pgRewriteCatalog() *rewrite.Catalog {
 			rels[r] = catalog.Qualified(r)
 		}
 		rewriteCat = &rewrite.Catalog{
-			Relations:        rels,
-			Functions:        catalog.Functions(),
-			RegclassOID:      catalog.Helper("regclass_oid"),
-			RegclassName:     catalog.Helper("regclass_name"),
-			RegtypeOID:       catalog.Helper("regtype_oid"),
-			RegtypeName:      catalog.Helper("regtype_name"),
-			RegprocName:      catalog.Helper("regproc_name"),
-			RegnamespaceOID:  catalog.Helper("regnamespace_oid"),
-			RegnamespaceName: catalog.Helper("regnamespace_name"),
-			NonZero:          catalog.Helper("nonzero"),
-			ExpandArray:      catalog.ExpandArray,
+			Relations:         rels,
+			Functions:         catalog.Functions(),
+			RegclassOID:       catalog.Helper("regclass_oid"),
+			RegclassName:      catalog.Helper("regclass_name"),
+			RegtypeOID:        catalog.Helper("regtype_oid"),
+			RegtypeName:       catalog.Helper("regtype_name"),
+			RegprocName:       catalog.Helper("regproc_name"),
+			RegprocOID:        catalog.Helper("regproc_oid"),
+			RegnamespaceOID:   catalog.Helper("regnamespace_oid"),
+			RegnamespaceName:  catalog.Helper("regnamespace_name"),
+			NonZero:           catalog.Helper("nonzero"),
+			ExpandArray:       catalog.ExpandArray,
+			InformationSchema: catalog.InformationSchema(),
 		}
 	})
 	return rewriteCat

@@ -43,6 +43,8 @@ type Options struct {
 	PersistentDB bool
 	// Validated skips validation in Run and Plan: the caller has validated (and reported).
 	Validated bool
+	// guard, for runs from SQL, refuses to replace objects the pipeline did not create.
+	guard *objectGuard
 }
 
 // Output is `-o FORMAT PATH`.
@@ -320,6 +322,13 @@ func (r *Runner) runStage(ctx context.Context, st *Stage, prev string, depth int
 		}
 		finish("planned", nil)
 		return b.Produces, nil
+	}
+	if g := r.opts.guard; g != nil {
+		if name := stageObject(b); name != "" {
+			if err := g.check(ctx, st.Name, name); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	stop := r.live(st)
 	var shown bytes.Buffer // previews follow the stage's progress line

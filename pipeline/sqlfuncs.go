@@ -18,8 +18,9 @@ func init() {
 		Name: "pipeline",
 		OnOpen: func(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			named := map[string]engine.ArgType{"variables": engine.ArgAny, "context": engine.ArgAny}
+			runNamed := map[string]engine.ArgType{"variables": engine.ArgAny, "context": engine.ArgAny, "replace": engine.ArgBoolean}
 			if err := s.RegisterTableFunction(engine.TableFunction{
-				Name: "run_pipeline", Args: []engine.ArgType{engine.ArgVarchar}, Named: named, Bind: runPipelineFunc,
+				Name: "run_pipeline", Args: []engine.ArgType{engine.ArgVarchar}, Named: runNamed, Bind: runPipelineFunc,
 				// The pipeline runs when the query executes, never when it is planned.
 				Schema: fixedSchema(stageRowsSchema),
 			}); err != nil {
@@ -97,22 +98,27 @@ func mapArg(fn, name string, v any) (map[string]any, error) {
 // runPipelineFunc: SELECT * FROM run_pipeline('p.yaml', variables := {'day': '2024-01-01'}).
 // It runs the pipeline on a helper session of the same database (tables are shared), hands
 // the pipeline's connections to the calling session (so tap('Stage') works afterwards) and
-// returns a row per stage. A failing stage fails the statement, as `ankaflow run` exits 1.
+// returns a row per stage. A failing stage fails the statement, as `ankaflow run` exits 1, and
+// its connections are closed with the helper session. The run replaces only the objects the
+// pipeline created, unless replace := true (see objectGuard).
 func runPipelineFunc(ctx context.Context, caller *engine.Session, args []any, named map[string]any) (array.RecordReader, error) {
 	p, vars, ctxMap, err := sqlArgs(ctx, caller, "run_pipeline", args, named)
 	if err != nil {
 		return nil, err
 	}
+	replace, _ := named["replace"].(bool)
 	s, err := helperSession(ctx, caller, "run_pipeline")
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	res, err := Run(ctx, p, Options{DB: caller.DB(), Session: s, Variables: vars, Context: ctxMap, Config: SessionConfig(caller)})
-	caller.DB().Catalog().Move(s.ID(), caller.ID())
+	guard := newObjectGuard(s, p.File, replace)
+	res, err := Run(ctx, p, Options{DB: caller.DB(), Session: s, Variables: vars, Context: ctxMap, Config: SessionConfig(caller), guard: guard})
+	guard.mark(context.WithoutCancel(ctx))
 	if err != nil {
-		return nil, err
+		return nil, caller.NoteError(err)
 	}
+	caller.DB().Catalog().Move(s.ID(), caller.ID())
 	return stageRows(res.Stages), nil
 }
 

@@ -63,11 +63,7 @@ func lookup(db *engine.DB, caller *engine.Session, op, name string) (connectors.
 	id := sessionID(caller)
 	e, ok := db.Catalog().Lookup(id, name)
 	if !ok {
-		names := db.Catalog().Names(id)
-		if len(names) == 0 {
-			return nil, fmt.Errorf("%s: no connection named '%s': none are registered in this session", call(op, name), name)
-		}
-		return nil, fmt.Errorf("%s: no connection named '%s'%s; registered: %s", call(op, name), name, connectors.DidYouMean(name, names), connectors.OneOf(names))
+		return nil, caller.NoteError(&UnknownConnectionError{Op: op, Name: name, Registered: db.Catalog().Names(id)})
 	}
 	c, ok := e.Conn.(connectors.Connection)
 	if !ok {
@@ -79,12 +75,13 @@ func lookup(db *engine.DB, caller *engine.Session, op, name string) (connectors.
 // call renders op('name') for messages.
 func call(op, name string) string { return op + "('" + name + "')" }
 
-// opError names the connection and operation in an error raised by a connection.
-func opError(op, name string, err error) error {
+// opError names the connection and operation in an error raised by a connection, and notes it
+// on the caller so the wire server can keep the error's own SQLSTATE (see engine.NoteError).
+func opError(caller *engine.Session, op, name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", call(op, name), err)
+	return caller.NoteError(fmt.Errorf("%s: %w", call(op, name), err))
 }
 
 func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
@@ -107,7 +104,7 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 				}
 				schema, err := ts.TapSchema(ctx, query)
 				if err != nil {
-					return nil, opError("tap", name, err)
+					return nil, opError(caller, "tap", name, err)
 				}
 				return schema, nil
 			},
@@ -118,12 +115,12 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 				}
 				r, err := c.Tap(ctx, query)
 				if err != nil {
-					return nil, opError("tap", name, err)
+					return nil, opError(caller, "tap", name, err)
 				}
 				if r == nil {
-					return nil, opError("tap", name, errors.New("the connection returned no rows (nil reader)"))
+					return nil, opError(caller, "tap", name, errors.New("the connection returned no rows (nil reader)"))
 				}
-				return &opReader{RecordReader: r, op: "tap", name: name}, nil
+				return &opReader{RecordReader: r, caller: caller, op: "tap", name: name}, nil
 			},
 		},
 		{
@@ -140,7 +137,7 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 				}
 				fields, err := c.ShowSchema(ctx)
 				if err != nil {
-					return nil, opError("show_schema", name, err)
+					return nil, opError(caller, "show_schema", name, err)
 				}
 				return schemaRows(fields), nil
 			},
@@ -163,12 +160,12 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 				}
 				r, err := c.SQL(ctx, stmt)
 				if err != nil {
-					return nil, opError("connection_sql", name, err)
+					return nil, opError(caller, "connection_sql", name, err)
 				}
 				if r == nil {
 					return statusRows("OK"), nil
 				}
-				return &opReader{RecordReader: r, op: "connection_sql", name: name}, nil
+				return &opReader{RecordReader: r, caller: caller, op: "connection_sql", name: name}, nil
 			},
 		},
 		{
@@ -193,7 +190,7 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			}
 			ctx = connectors.WithSinkInfo(ctx, connectors.SinkInfo{Stage: target, From: sourceOption(options["source"])})
 			n, err := c.Sink(ctx, rows)
-			return n, opError("sink", target, err)
+			return n, opError(caller, "sink", target, err)
 		},
 		Exact: func(caller *engine.Session, target string) bool {
 			c, err := lookup(db, caller, "sink", target)
@@ -231,10 +228,11 @@ func nameArg(op string, args []any) (string, error) {
 // opReader prefixes the errors of a connection's reader with the operation and name.
 type opReader struct {
 	array.RecordReader
+	caller   *engine.Session
 	op, name string
 }
 
-func (r *opReader) Err() error { return opError(r.op, r.name, r.RecordReader.Err()) }
+func (r *opReader) Err() error { return opError(r.caller, r.op, r.name, r.RecordReader.Err()) }
 
 func singleBatch(schema *arrow.Schema, cols []arrow.Array, n int) array.RecordReader {
 	rec := array.NewRecordBatch(schema, cols, int64(n))

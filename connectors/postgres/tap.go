@@ -384,6 +384,9 @@ func (r *copyReader) finish() {
 }
 
 func (r *copyReader) fail(err error) {
+	// Whether the caller cancelled, asked before r.cancel below cancels r.ctx itself (a remote
+	// error is not a cancellation, and keeps its SQLSTATE for the caller).
+	ctxErr := r.ctx.Err()
 	if r.done != nil {
 		// The decoder stopped first (bad value, cancelled context): stop the COPY and wait.
 		r.cancel()
@@ -393,8 +396,8 @@ func (r *copyReader) fail(err error) {
 		}
 		r.done = nil
 	}
-	if ctxErr := r.ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-		err = fmt.Errorf("%w (%v)", ctxErr, err)
+	if ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w (%w)", ctxErr, err)
 	}
 	r.err = r.c.wrap(err)
 	r.once.Do(func() { r.c.release(r.ctx, r.pc, false) })

@@ -104,7 +104,7 @@ var (
 
 func objects() []object {
 	objOnce.Do(func() {
-		objs = dependencyOrder(append(macros(), views()...))
+		objs = dependencyOrder(append(append(macros(), views()...), infoSchemaObjects()...))
 	})
 	return objs
 }

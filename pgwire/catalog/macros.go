@@ -106,6 +106,11 @@ func macros() []object {
 		m("ankaflow_regtype_name", `(o) AS CASE WHEN o = 0 THEN '-' ELSE coalesce(`+q("format_type")+`(o, -1), CAST(o AS VARCHAR)) END`),
 		m("ankaflow_regproc_name", `(o) AS CASE WHEN TRY_CAST(o AS BIGINT) IS NULL THEN replace(CAST(o AS VARCHAR), 'pg_catalog.', '')
   ELSE coalesce((SELECT proname FROM `+q("ankaflow_functions")+` WHERE oid = TRY_CAST(o AS BIGINT)), CAST(o AS VARCHAR)) END`),
+		// 'name'::regproc::oid and 'name(args)'::regprocedure::oid (psql's \sf): the function of
+		// that name, a user's (macro) before a built-in; overloads are not told apart.
+		m("ankaflow_regproc_oid", `(n) AS (SELECT CASE WHEN min(oid) IS NULL THEN CAST(error('function "' || n || '" does not exist') AS BIGINT)
+  ELSE arg_min(oid, (macro_definition IS NULL, oid)) END
+  FROM `+q("ankaflow_functions")+` WHERE proname = trim(regexp_replace(regexp_replace(trim(n), '\(.*$', ''), '^.*\.', ''), '"'))`),
 		m("ankaflow_regnamespace_oid", `(n) AS CASE WHEN regexp_full_match(n, '[0-9]+') THEN CAST(n AS BIGINT) ELSE (SELECT oid FROM `+q("pg_namespace")+` WHERE nspname = trim(n, '"')) END`),
 		m("ankaflow_regnamespace_name", `(o) AS coalesce((SELECT nspname FROM `+q("pg_namespace")+` WHERE oid = o), CAST(o AS VARCHAR))`),
 		// PostgreSQL raises division_by_zero where DuckDB returns NULL or infinity.

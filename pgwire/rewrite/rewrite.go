@@ -29,10 +29,13 @@ type Catalog struct {
 	// Helpers: qualified names of the catalog's helper macros, by role.
 	RegclassOID, RegclassName         string
 	RegtypeOID, RegtypeName           string
-	RegprocName                       string
+	RegprocName, RegprocOID           string
 	RegnamespaceOID, RegnamespaceName string
 	NonZero                           string // raises division_by_zero for a zero divisor
 	ExpandArray                       string // information_schema._pg_expandarray
+	// InformationSchema: information_schema view name → qualified replacement (PostgreSQL's
+	// type and schema names, the client's database).
+	InformationSchema map[string]string
 }
 
 type node = map[string]any
@@ -189,6 +192,14 @@ func (r *rewriter) table(n node) {
 		n["schema_name"] = "main"
 		r.changed = true
 	}
+	if q, ok := r.cat.InformationSchema[name]; ok && schema == "information_schema" {
+		parts := strings.SplitN(q, ".", 3)
+		n["catalog_name"], n["schema_name"], n["table_name"] = parts[0], parts[1], parts[2]
+		if str(n, "alias") == "" {
+			n["alias"] = name
+		}
+		r.changed = true
+	}
 }
 
 // location is the byte offset the parser recorded for a node, or -1.
@@ -226,6 +237,16 @@ func call(qualified string, args ...any) node {
 		setFunction(n, qualified)
 	}
 	return n
+}
+
+func isStringConstant(v any) bool {
+	c, ok := v.(node)
+	if !ok || str(c, "class") != "CONSTANT" {
+		return false
+	}
+	val, _ := c["value"].(node)
+	_, isString := val["value"].(string)
+	return isString
 }
 
 func constant(s string) node {
@@ -399,6 +420,17 @@ func (r *rewriter) cast(n node) any {
 			if to, ok := byName[q]; ok && to != "" {
 				r.changed = true
 				return keepAlias(n, call(to, f))
+			}
+		}
+		return n
+	} else if id == "BIGINT" {
+		// 'name'::regproc::oid (psql's \sf; DuckDB reads oid as BIGINT) is the function's OID;
+		// the inner cast has already become the name helper applied to the string.
+		if f, ok := n["child"].(node); ok && r.cat.RegprocOID != "" && str(f, "class") == "FUNCTION" &&
+			str(f, "catalog")+"."+str(f, "schema")+"."+str(f, "function_name") == r.cat.RegprocName {
+			if args, _ := f["children"].([]any); len(args) == 1 && isStringConstant(args[0]) {
+				r.changed = true
+				return keepAlias(n, call(r.cat.RegprocOID, args[0]))
 			}
 		}
 		return n
