@@ -116,9 +116,14 @@ func FromArrow(a arrow.Array, i int) any {
 	case array.ListLike:
 		start, end := x.ValueOffsets(i)
 		vals := x.ListValues()
+		isJSON := elemIsJSON(x.DataType())
 		out := make([]any, 0, end-start)
 		for j := int(start); j < int(end); j++ {
-			out = append(out, FromArrow(vals, j))
+			v := FromArrow(vals, j)
+			if s, ok := v.(string); ok && isJSON {
+				v = RawJSON(s)
+			}
+			out = append(out, v)
 		}
 		return out
 	case *array.Dictionary:
@@ -205,4 +210,20 @@ func ReadAll(r array.RecordReader, max int) ([]*Map, []string, error) {
 		}
 	}
 	return out, names, r.Err()
+}
+
+// elemIsJSON tells whether a list's elements are DuckDB JSON values: DuckDB marks them with
+// the arrow.json extension name when it converts losslessly (arrow_lossless_conversion, as
+// Variable sinks do); without it a JSON element is indistinguishable from a VARCHAR.
+func elemIsJSON(t arrow.DataType) bool {
+	nt, ok := t.(arrow.ListLikeType)
+	if !ok {
+		return false
+	}
+	f := nt.ElemField()
+	if ext, ok := f.Type.(arrow.ExtensionType); ok {
+		return ext.ExtensionName() == "arrow.json"
+	}
+	name, ok := f.Metadata.GetValue("ARROW:extension:name")
+	return ok && name == "arrow.json"
 }
