@@ -144,6 +144,9 @@ func copyBind(reg *copyRegistration, info unsafe.Pointer) {
 		if exact, err = reg.db.exactSession(); err == nil {
 			bindings.ConnectionGetArrowOptions(exact.raw, &bd.exactOpts)
 			bd.exactSchema, err = capi.ArrowSchema(bd.exactOpts.Ptr, types, copyBindNames(info, n))
+			if err == nil {
+				bd.exactSchema = markEnums(bd.exactSchema, types)
+			}
 		}
 	}
 	if err != nil {
