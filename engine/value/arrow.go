@@ -101,25 +101,30 @@ func FromArrow(a arrow.Array, i int) any {
 	case *array.Map:
 		start, end := x.ValueOffsets(i)
 		keys, items := x.Keys(), x.Items()
+		mt := x.DataType().(*arrow.MapType)
 		out := make(MapValue, 0, end-start)
 		for j := int(start); j < int(end); j++ {
-			out = append(out, Pair{Key: FromArrow(keys, j), Value: FromArrow(items, j)})
+			out = append(out, Pair{Key: fromArrowField(mt.KeyField(), keys, j), Value: fromArrowField(mt.ItemField(), items, j)})
 		}
 		return out
 	case *array.Struct:
 		st := x.DataType().(*arrow.StructType)
 		m := &Map{Keys: make([]string, 0, x.NumField()), Values: make(map[string]any, x.NumField())}
 		for f := 0; f < x.NumField(); f++ {
-			m.Set(st.Field(f).Name, FromArrow(x.Field(f), i))
+			m.Set(st.Field(f).Name, fromArrowField(st.Field(f), x.Field(f), i))
 		}
 		return m
 	case array.ListLike:
 		start, end := x.ValueOffsets(i)
 		vals := x.ListValues()
 		isJSON := elemIsJSON(x.DataType())
+		var elem arrow.Field
+		if lt, ok := x.DataType().(arrow.ListLikeType); ok {
+			elem = lt.ElemField()
+		}
 		out := make([]any, 0, end-start)
 		for j := int(start); j < int(end); j++ {
-			v := FromArrow(vals, j)
+			v := fromArrowField(elem, vals, j)
 			if s, ok := v.(string); ok && isJSON {
 				v = RawJSON(s)
 			}
@@ -187,7 +192,7 @@ func Record(rec arrow.RecordBatch, row int) *Map {
 	n := int(rec.NumCols())
 	m := &Map{Keys: make([]string, 0, n), Values: make(map[string]any, n)}
 	for c := 0; c < n; c++ {
-		m.Set(rec.ColumnName(c), FromArrow(rec.Column(c), row))
+		m.Set(rec.ColumnName(c), fromArrowField(rec.Schema().Field(c), rec.Column(c), row))
 	}
 	return m
 }
