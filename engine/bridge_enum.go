@@ -159,3 +159,43 @@ func nestedDictionary(schema *arrow.Schema) string {
 	}
 	return ""
 }
+
+// lostInMap names the first type, held (at any depth) in a MAP of lt, that DuckDB's lossless
+// Arrow form cannot keep: DuckDB marks UUID, HUGEINT, … with an extension name on their
+// field, but not on a MAP's key and value fields, so they would come back as BLOB. "" when
+// there is none.
+func lostInMap(lt bindings.LogicalType, inMap bool) string {
+	child := func(c bindings.LogicalType, inMap bool) string {
+		defer bindings.DestroyLogicalType(&c)
+		return lostInMap(c, inMap)
+	}
+	switch id := bindings.GetTypeId(lt); id {
+	case bindings.TypeUUID, bindings.TypeHugeInt, bindings.TypeUHugeInt, bindings.TypeTimeTZ, bindings.TypeBit, bindings.TypeBigNum:
+		if inMap {
+			return map[bindings.Type]string{bindings.TypeUUID: "UUID", bindings.TypeHugeInt: "HUGEINT", bindings.TypeUHugeInt: "UHUGEINT",
+				bindings.TypeTimeTZ: "TIME WITH TIME ZONE", bindings.TypeBit: "BIT", bindings.TypeBigNum: "BIGNUM"}[id]
+		}
+	case bindings.TypeMap:
+		if s := child(bindings.MapTypeKeyType(lt), true); s != "" {
+			return s
+		}
+		return child(bindings.MapTypeValueType(lt), true)
+	case bindings.TypeList:
+		return child(bindings.ListTypeChildType(lt), inMap)
+	case bindings.TypeArray:
+		return child(bindings.ArrayTypeChildType(lt), inMap)
+	case bindings.TypeStruct:
+		for i := bindings.IdxT(0); i < bindings.StructTypeChildCount(lt); i++ {
+			if s := child(bindings.StructTypeChildType(lt, i), inMap); s != "" {
+				return s
+			}
+		}
+	case bindings.TypeUnion:
+		for i := bindings.IdxT(0); i < bindings.UnionTypeMemberCount(lt); i++ {
+			if s := child(bindings.UnionTypeMemberType(lt, i), inMap); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
