@@ -144,6 +144,15 @@ func copyBind(reg *copyRegistration, info unsafe.Pointer) {
 		if exact, err = reg.db.exactSession(); err == nil {
 			bindings.ConnectionGetArrowOptions(exact.raw, &bd.exactOpts)
 			bd.exactSchema, err = capi.ArrowSchema(bd.exactOpts.Ptr, types, copyBindNames(info, n))
+			if err == nil {
+				bd.exactSchema = markEnums(bd.exactSchema, types)
+				for i, t := range types {
+					if lost := lostInMap(bindings.LogicalType{Ptr: t}, false); lost != "" {
+						err = fmt.Errorf("column %s: a MAP holding %s cannot be kept exactly (DuckDB's Arrow form loses that type inside a MAP, it would come back as BLOB): cast it to VARCHAR in the query, or use a STRUCT or a LIST of STRUCTs", QuoteIdent(bd.exactSchema.Field(i).Name), lost)
+						break
+					}
+				}
+			}
 		}
 	}
 	if err != nil {

@@ -203,6 +203,7 @@ type tableBindData struct {
 	schema *arrow.Schema
 	conv   capi.ConvertedSchema
 	conn   unsafe.Pointer // connection whose settings drive the Arrow conversion
+	enums  map[int]*enumColumn
 
 	mu          sync.Mutex
 	first       array.RecordReader
@@ -311,6 +312,17 @@ func tableBind(info unsafe.Pointer) {
 	}
 	types, err := duckTypes(conn, bd.schema, bd.conv)
 	if err != nil {
+		if col := nestedDictionary(bd.schema); col != "" {
+			// DuckDB's own error here is an internal one with a stack trace: say what to do.
+			err = fmt.Errorf("column %s holds an ENUM inside a LIST, which DuckDB cannot read back from Arrow: cast it to VARCHAR[] before it is stored", QuoteIdent(col))
+		}
+		fail(fmt.Errorf("%s: %w", reg.fn.Name, err))
+		return
+	}
+	if bd.enums, err = enumColumns(bd.schema, types); err != nil {
+		for i := range types {
+			bindings.DestroyLogicalType(&types[i])
+		}
 		fail(fmt.Errorf("%s: %w", reg.fn.Name, err))
 		return
 	}
@@ -370,6 +382,7 @@ type tableScanState struct {
 	conn   unsafe.Pointer
 	conv   capi.ConvertedSchema
 	ncols  int
+	enums  map[int]*enumColumn
 	ctx    context.Context
 	cancel context.CancelFunc
 	ch     chan scanItem
@@ -422,6 +435,7 @@ func tableInit(info unsafe.Pointer) {
 		conn:   bd.conn,
 		conv:   bd.conv,
 		ncols:  bd.schema.NumFields(),
+		enums:  bd.enums,
 		cancel: cancel,
 		ch:     make(chan scanItem, 1),
 		stop:   make(chan struct{}),
@@ -584,16 +598,27 @@ func tableScan(info, output unsafe.Pointer) {
 		return
 	}
 	chunk, err := capi.ChunkFromRecord(st.conn, rec, st.conv)
-	rec.Release()
 	if err != nil {
+		rec.Release()
 		bindings.DataChunkSetSize(out, 0)
 		bindings.FunctionSetError(fi, fmt.Sprintf("%s: cannot convert Arrow batch: %v", st.name, err))
 		return
 	}
 	dc := bindings.DataChunk{Ptr: chunk}
 	for i := 0; i < st.ncols; i++ {
+		if ec := st.enums[i]; ec != nil {
+			if err := ec.fill(bindings.DataChunkGetVector(out, bindings.IdxT(i)), rec.Column(i)); err != nil {
+				rec.Release()
+				bindings.DestroyDataChunk(&dc)
+				bindings.DataChunkSetSize(out, 0)
+				bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, rec.ColumnName(i), err))
+				return
+			}
+			continue
+		}
 		bindings.VectorReferenceVector(bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i)))
 	}
+	rec.Release()
 	bindings.DataChunkSetSize(out, bindings.DataChunkGetSize(dc))
 	bindings.DestroyDataChunk(&dc)
 }

@@ -167,6 +167,14 @@ func (r *Rest) declaredSchema(ctx context.Context) (*arrow.Schema, error) {
 	return arrow.NewSchema(out, nil), nil
 }
 
+// TapSchema implements connectors.TapSchemaer: with `fields` declared the columns are known
+// without a request, so planning a query with tap('X') does not even prepare a tap run;
+// without them only the first page tells (nil: the bridge opens the tap, which sends nothing
+// until the query runs).
+func (r *Rest) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	return r.declaredSchema(ctx)
+}
+
 // Tap pages through the API. The stage's query is not used (AnkaFlow ignores it too).
 func (r *Rest) Tap(ctx context.Context, query string) (array.RecordReader, error) {
 	if strings.TrimSpace(query) != "" {

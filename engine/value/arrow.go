@@ -101,24 +101,34 @@ func FromArrow(a arrow.Array, i int) any {
 	case *array.Map:
 		start, end := x.ValueOffsets(i)
 		keys, items := x.Keys(), x.Items()
+		mt := x.DataType().(*arrow.MapType)
 		out := make(MapValue, 0, end-start)
 		for j := int(start); j < int(end); j++ {
-			out = append(out, Pair{Key: FromArrow(keys, j), Value: FromArrow(items, j)})
+			out = append(out, Pair{Key: fromArrowField(mt.KeyField(), keys, j), Value: fromArrowField(mt.ItemField(), items, j)})
 		}
 		return out
 	case *array.Struct:
 		st := x.DataType().(*arrow.StructType)
 		m := &Map{Keys: make([]string, 0, x.NumField()), Values: make(map[string]any, x.NumField())}
 		for f := 0; f < x.NumField(); f++ {
-			m.Set(st.Field(f).Name, FromArrow(x.Field(f), i))
+			m.Set(st.Field(f).Name, fromArrowField(st.Field(f), x.Field(f), i))
 		}
 		return m
 	case array.ListLike:
 		start, end := x.ValueOffsets(i)
 		vals := x.ListValues()
+		isJSON := elemIsJSON(x.DataType())
+		var elem arrow.Field
+		if lt, ok := x.DataType().(arrow.ListLikeType); ok {
+			elem = lt.ElemField()
+		}
 		out := make([]any, 0, end-start)
 		for j := int(start); j < int(end); j++ {
-			out = append(out, FromArrow(vals, j))
+			v := fromArrowField(elem, vals, j)
+			if s, ok := v.(string); ok && isJSON {
+				v = RawJSON(s)
+			}
+			out = append(out, v)
 		}
 		return out
 	case *array.Dictionary:
@@ -182,7 +192,7 @@ func Record(rec arrow.RecordBatch, row int) *Map {
 	n := int(rec.NumCols())
 	m := &Map{Keys: make([]string, 0, n), Values: make(map[string]any, n)}
 	for c := 0; c < n; c++ {
-		m.Set(rec.ColumnName(c), FromArrow(rec.Column(c), row))
+		m.Set(rec.ColumnName(c), fromArrowField(rec.Schema().Field(c), rec.Column(c), row))
 	}
 	return m
 }
@@ -205,4 +215,20 @@ func ReadAll(r array.RecordReader, max int) ([]*Map, []string, error) {
 		}
 	}
 	return out, names, r.Err()
+}
+
+// elemIsJSON tells whether a list's elements are DuckDB JSON values: DuckDB marks them with
+// the arrow.json extension name when it converts losslessly (arrow_lossless_conversion, as
+// Variable sinks do); without it a JSON element is indistinguishable from a VARCHAR.
+func elemIsJSON(t arrow.DataType) bool {
+	nt, ok := t.(arrow.ListLikeType)
+	if !ok {
+		return false
+	}
+	f := nt.ElemField()
+	if ext, ok := f.Type.(arrow.ExtensionType); ok {
+		return ext.ExtensionName() == "arrow.json"
+	}
+	name, ok := f.Metadata.GetValue("ARROW:extension:name")
+	return ok && name == "arrow.json"
 }

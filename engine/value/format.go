@@ -22,8 +22,11 @@ func Format(v any) string {
 
 func write(b *strings.Builder, v any, nested bool) {
 	if nested {
-		switch v.(type) {
+		switch x := v.(type) {
 		case nil, string, []any, []string, *Map, MapValue, map[string]any:
+		case RawJSON:
+			b.WriteString(string(x))
+			return
 		default:
 			// DuckDB quotes the text of any element that needs it, e.g. an INTERVAL '01:00:00'.
 			var e strings.Builder
@@ -70,6 +73,8 @@ func write(b *strings.Builder, v any, nested bool) {
 	case float32:
 		b.WriteString(FormatFloat(float64(x), 32))
 	case Decimal:
+		b.WriteString(string(x))
+	case RawJSON:
 		b.WriteString(string(x))
 	case []byte:
 		writeBlob(b, x)

@@ -175,3 +175,8 @@ type Interval struct {
 	Days   int32
 	Micros int64
 }
+
+// RawJSON is the text of a DuckDB JSON value found inside a LIST. DuckDB prints it as is
+// there (CAST(['{"a": 1}'::JSON] AS VARCHAR) is [{"a": 1}]), where a VARCHAR with the same
+// text would be quoted; JSON output embeds it as JSON, not as a string.
+type RawJSON string

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/go-sql-driver/mysql"
 
@@ -177,6 +178,28 @@ func (m *MySQL) Tap(ctx context.Context, query string) (array.RecordReader, erro
 		return nil, fmt.Errorf("%s: the tap query returned no result set (use a sql stage for statements)", m.where())
 	}
 	return r, nil
+}
+
+// TapSchema implements connectors.TapSchemaer, so that planning a query with tap('X') (EXPLAIN,
+// PREPARE, a wire client's Describe) does not run the tap query: MySQL describes the query
+// wrapped as `SELECT * FROM (query) LIMIT 0`, which it answers from the query's column
+// metadata without producing a row. A query that cannot be wrapped (SHOW …, duplicate column
+// names) gets a nil schema: the bridge then opens Tap while the query is planned.
+func (m *MySQL) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
+	q := strings.TrimSpace(query)
+	if q == "" {
+		t, err := m.needTable("tap")
+		if err != nil {
+			return nil, err
+		}
+		q = "SELECT * FROM " + QuoteIdent(t)
+	}
+	r, err := m.query(ctx, "SELECT * FROM ("+strings.TrimRight(q, "; \t\n")+") AS ankaflow_q LIMIT 0")
+	if err != nil || r == nil {
+		return nil, nil
+	}
+	defer r.Release()
+	return r.Schema(), nil
 }
 
 // SQL runs one statement on MySQL. A statement with a result set (SELECT, SHOW, …) returns its

@@ -131,6 +131,8 @@ func norm(v any, ro bool) any {
 			m.Set(k, p.Value)
 		}
 		return m
+	case value.RawJSON:
+		return string(x) // a JSON element of a list: its text, as any JSON value
 	case value.Date, value.Time, value.Timestamp, value.Interval:
 		// Their SQL text form, which pastes back into SQL as it came out of it.
 		return value.Format(x)
