@@ -159,20 +159,6 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
-func procRSS(pid int) uint64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
 // readAll reads every row of q in pgx's default mode (binary results), decoding each column.
 func readAll(b testing.TB, c *pgx.Conn, q string) int64 {
 	var (
@@ -209,7 +195,7 @@ func BenchmarkSelectRows(b *testing.B) {
 					require.NoError(b, err)
 					defer c.Close(ctx)
 					pid := target.pid(c)
-					rss := func() uint64 { return procRSS(pid) }
+					rss := func() uint64 { return testenv.RSS(pid) }
 					base := rss()
 					var peak atomic.Uint64
 					stop := make(chan struct{})

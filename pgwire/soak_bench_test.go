@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ankaflow/ankaflow/internal/testenv"
 	"math/rand"
 	"net"
 	"os"
@@ -88,7 +89,7 @@ func runSoak(b *testing.B) *soakReport {
 			b.Fatal(err)
 		}
 	}
-	r := &soakReport{duration: d, errors: map[string]int{}, rssStart: procRSS(srv.pid)}
+	r := &soakReport{duration: d, errors: map[string]int{}, rssStart: testenv.RSS(srv.pid)}
 	var mu sync.Mutex
 	fail := func(err error) {
 		msg := err.Error()
@@ -117,7 +118,7 @@ func runSoak(b *testing.B) *soakReport {
 			case <-done:
 				return
 			case <-t.C:
-				if rss := procRSS(srv.pid); rss > r.rssPeak {
+				if rss := testenv.RSS(srv.pid); rss > r.rssPeak {
 					mu.Lock()
 					r.rssPeak = rss
 					mu.Unlock()
@@ -222,7 +223,7 @@ func runSoak(b *testing.B) *soakReport {
 		b.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	r.rssEnd = procRSS(srv.pid)
+	r.rssEnd = testenv.RSS(srv.pid)
 	keys := make([]string, 0, len(r.errors))
 	for k := range r.errors {
 		keys = append(keys, k)

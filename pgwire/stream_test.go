@@ -2,7 +2,7 @@ package pgwire
 
 import (
 	"context"
-	"os"
+	"github.com/ankaflow/ankaflow/internal/testenv"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,21 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
-
-// rssBytes is the process's resident set size (0 where /proc is missing).
-func rssBytes() uint64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
 
 // memSampler records the peak Go heap and RSS while a workload runs.
 type memSampler struct {
@@ -40,7 +25,7 @@ type memSampler struct {
 
 func startSampler() *memSampler {
 	runtime.GC()
-	m := &memSampler{stop: make(chan struct{}), baseRSS: rssBytes()}
+	m := &memSampler{stop: make(chan struct{}), baseRSS: testenv.RSS(0)}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -48,7 +33,7 @@ func startSampler() *memSampler {
 		for {
 			runtime.ReadMemStats(&ms)
 			m.peakHeap = max(m.peakHeap, ms.HeapInuse)
-			m.peakRSS = max(m.peakRSS, rssBytes())
+			m.peakRSS = max(m.peakRSS, testenv.RSS(0))
 			select {
 			case <-m.stop:
 				return

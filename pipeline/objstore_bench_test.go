@@ -3,10 +3,9 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"github.com/ankaflow/ankaflow/internal/testenv"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,13 +85,13 @@ func runBench(b *testing.B, yaml string, cfg connectors.Config, setup string, me
 	var stop chan struct{}
 	var wg sync.WaitGroup
 	if measure {
-		base.Store(rssBytes())
+		base.Store(int64(testenv.RSS(0)))
 		stop = make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				if g := rssBytes() - base.Load(); g > peak.Load() {
+				if g := int64(testenv.RSS(0)) - base.Load(); g > peak.Load() {
 					peak.Store(g)
 				}
 				select {
@@ -116,7 +115,7 @@ func runBench(b *testing.B, yaml string, cfg connectors.Config, setup string, me
 			}
 			s.Close()
 		}
-		base.Store(rssBytes())
+		base.Store(int64(testenv.RSS(0)))
 		b.StartTimer()
 		if _, err := pipeline.Run(ctx, p, pipeline.Options{DB: db, Config: cfg}); err != nil {
 			b.Fatal(err)
@@ -131,21 +130,6 @@ func runBench(b *testing.B, yaml string, cfg connectors.Config, setup string, me
 		wg.Wait()
 		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
 	}
-}
-
-// rssBytes is this process's resident set size (0 where /proc is missing).
-func rssBytes() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // BenchmarkS3TapParquet10M: tap of one 10M-row, 4-column Parquet object into a DuckDB table,
