@@ -21,8 +21,12 @@ test: clients
 	$(GO) mod tidy -diff
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 	$(GO) test -race -count=1 -run 'TestInterrupt' ./engine
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
-## fuzz (not part of test while a hang it found is open; test replays the seed corpus): each wire-protocol fuzz target for FUZZTIME (seed corpus: pgwire/testdata/fuzz). A count,
+# make test explores each fuzz target for a bounded number of inputs; `make fuzz` for longer.
+TEST_FUZZTIME ?= 2000x
+
+## fuzz: each wire-protocol fuzz target for FUZZTIME inputs (seed corpus: pgwire/testdata/fuzz). A count,
 ## not a duration: Go 1.26's fuzz coordinator can report a spurious "context deadline exceeded"
 ## when a duration runs out under load (go.dev/issue/75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x

@@ -169,7 +169,7 @@ func TestFileConnectionSQL(t *testing.T) {
 	require.Equal(t, `read_csv('/data/in/x.csv', delim = ';', header = TRUE, ignore_errors = TRUE)`, call, "defaults merge with user params")
 	copySQL, err := c.(*FileConnection).SinkSQL(`SELECT * FROM "prev"`)
 	require.NoError(t, err)
-	require.Equal(t, `COPY (SELECT * FROM "prev") TO '/data/in/x.csv' (FORMAT CSV, USE_TMP_FILE TRUE, delim ';', header TRUE)`, copySQL)
+	require.Equal(t, `COPY (SELECT * FROM "prev") TO '/data/in/.x.csv.ankaflow-tmp' (FORMAT CSV, USE_TMP_FILE FALSE, delim ';', header TRUE)`, copySQL)
 
 	_, err = New(ctx, Definition{Stage: "s", Kind: "Parquett"}, env)
 	require.ErrorContains(t, err, "did you mean 'Parquet'")

@@ -135,8 +135,9 @@ func (c *FileConnection) TapSQL(ctx context.Context, s *engine.Session, query st
 // SinkTarget implements SQLLowerer.
 func (c *FileConnection) SinkTarget() (string, error) { return c.Locate(false) }
 
-// SinkSQL implements SQLLowerer. DuckDB writes to a temporary file beside the target and renames
-// it on success (USE_TMP_FILE), so a failed sink never leaves a half-written target.
+// SinkSQL implements SQLLowerer. The COPY writes the hidden temporary file SinkTempPath(target);
+// the runner renames it onto the target on success (CommitSink) and removes it on failure
+// (AbortSink), so a failed sink never leaves a half-written target.
 func (c *FileConnection) SinkSQL(from string) (string, error) {
 	if _, remote, err := c.objectURL(false); remote {
 		return c.objectSinkSQL(from), err
@@ -148,24 +149,46 @@ func (c *FileConnection) SinkSQL(from string) (string, error) {
 	return c.copySQL(from, path, true)
 }
 
-// copySQL is the COPY statement writing the rows of from to a local path, through a temporary
-// file renamed at the end when tmpFile is set.
+// copySQL is the COPY statement writing the rows of from to a local path, or, when tmpFile is
+// set, to the path's hidden temporary file (renamed onto path by CommitSink).
 func (c *FileConnection) copySQL(from, path string, tmpFile bool) (string, error) {
 	opts := map[string]any{}
+	compressionSet := false
 	for k, v := range c.params {
 		if c.format.sinkOptions[strings.ToLower(k)] {
 			opts[k] = v
+			compressionSet = compressionSet || strings.EqualFold(k, "compression")
 		}
 	}
 	rendered, err := renderOptions(opts)
 	if err != nil {
 		return "", err
 	}
-	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE " + strings.ToUpper(strconv.FormatBool(tmpFile))
+	o := "FORMAT " + c.format.copyFormat + ", USE_TMP_FILE FALSE"
 	if rendered != "" {
 		o += ", " + rendered
 	}
-	return "COPY (" + from + ") TO " + engine.QuoteLiteral(path) + " (" + o + ")", nil
+	to := path
+	if tmpFile {
+		to = SinkTempPath(path)
+		// DuckDB picks CSV and JSON compression from the file name's extension; the temporary
+		// name hides it, so say what the target's name asks for.
+		if cc := CompressionOf(path); cc != "" && !compressionSet && c.format != parquetFormat {
+			o += ", COMPRESSION " + cc
+		}
+	}
+	return "COPY (" + from + ") TO " + engine.QuoteLiteral(to) + " (" + o + ")", nil
+}
+
+// CompressionOf is the compression DuckDB infers from a file name when writing CSV or JSON.
+func CompressionOf(path string) string {
+	switch {
+	case strings.HasSuffix(strings.ToLower(path), ".gz"):
+		return "gzip"
+	case strings.HasSuffix(strings.ToLower(path), ".zst"):
+		return "zstd"
+	}
+	return ""
 }
 
 // Tap streams the file's rows (used by tap('Name') from SQL; pipeline runs use TapSQL directly).
@@ -257,13 +280,18 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 	if err != nil {
 		return 0, err
 	}
-	if isLocalPath(path) {
-		if err := StartSink(path); err != nil {
-			return 0, err
-		}
-		defer EndSink(path)
+	if !isLocalPath(path) {
+		return s.Exec(ctx, q)
 	}
-	return s.Exec(ctx, q)
+	if err := StartSink(path); err != nil {
+		return 0, err
+	}
+	n, err := s.Exec(ctx, q)
+	if err != nil {
+		AbortSink(path)
+		return n, err
+	}
+	return n, CommitSink(path)
 }
 
 // isLocalPath tells a local file path from a URL (s3://, gs://, http://…).

@@ -1,6 +1,9 @@
 package connectors
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,53 +11,79 @@ import (
 	"github.com/ankaflow/ankaflow/engine"
 )
 
-// A file sink's COPY writes DuckDB's temporary file tmp_<target> beside the target and renames
-// it when done (USE_TMP_FILE), so the plan runs as written in plain DuckDB. A sink killed
-// mid-write (kill -9) leaves that file, and a glob such as out/*.csv matches it: a later tap
-// read the half-written rows too. While the COPY runs, the runner keeps a hidden marker
-// .tmp_<target>.ankaflow-sink beside it, so a leftover is recognisably ours: taps whose glob
-// matches it skip it, and the next run of the same sink removes it. A user's own file that
-// happens to be called tmp_<something> has no marker and is read as usual.
-const sinkMarkerSuffix = ".ankaflow-sink"
+// A local file sink never writes its target in place. Its COPY writes a hidden temporary file
+// beside the target, .<target>.ankaflow-tmp, and the runner renames it onto the target when the
+// COPY has succeeded (one rename in one directory: readers see the old file or the new one,
+// never a half-written one). On failure the temporary file is removed. A sink killed mid-write
+// (kill -9) leaves it behind, but:
+//   - the leading dot hides it from shell globs and most tools, and the suffix keeps a pattern
+//     such as out/*.csv from matching it even in tools that list hidden files (DuckDB does);
+//   - taps whose pattern matches it anyway (out/*) skip it;
+//   - the next run of the same sink removes it.
+//
+// The name is the mark: only a hidden file ending in .ankaflow-tmp is treated as ours.
+//
+// Earlier versions let DuckDB write tmp_<target> (USE_TMP_FILE) with a hidden marker file
+// .tmp_<target>.ankaflow-sink beside it; such leftovers are recognised and removed too.
+const (
+	sinkTempSuffix   = ".ankaflow-tmp"
+	legacyMarkSuffix = ".ankaflow-sink"
+)
 
-// DuckDBTempPath is the temporary file DuckDB's COPY … (USE_TMP_FILE) writes for target.
-func DuckDBTempPath(target string) string {
+// SinkTempPath is the hidden temporary file a local sink to target writes before the rename.
+func SinkTempPath(target string) string {
 	dir, base := filepath.Split(target)
-	return filepath.Join(dir, "tmp_"+base)
-}
-
-func sinkMarker(tmp string) string {
-	dir, base := filepath.Split(tmp)
-	return filepath.Join(dir, "."+base+sinkMarkerSuffix)
+	return filepath.Join(dir, "."+base+sinkTempSuffix)
 }
 
 // isOurSinkTemp reports whether path is a sink's temporary file left by ankaflow.
 func isOurSinkTemp(path string) bool {
-	if !strings.HasPrefix(filepath.Base(path), "tmp_") {
-		return false
+	base := filepath.Base(path)
+	if strings.HasPrefix(base, ".") && strings.HasSuffix(base, sinkTempSuffix) {
+		return true
 	}
-	_, err := os.Stat(sinkMarker(path))
-	return err == nil
+	if strings.HasSuffix(base, legacyMarkSuffix) {
+		return true
+	}
+	if strings.HasPrefix(base, "tmp_") {
+		_, err := os.Stat(legacyMark(path))
+		return err == nil
+	}
+	return false
 }
 
-// StartSink runs before a local file sink's COPY: it removes a leftover temporary file of an
-// earlier, killed run of this sink, and marks the one DuckDB is about to write as ours.
+func legacyMark(tmp string) string {
+	dir, base := filepath.Split(tmp)
+	return filepath.Join(dir, "."+base+legacyMarkSuffix)
+}
+
+// StartSink runs before a local file sink's COPY: it removes what an earlier, killed run of
+// this sink left behind.
 func StartSink(target string) error {
-	tmp := DuckDBTempPath(target)
-	if isOurSinkTemp(tmp) {
-		os.Remove(tmp)
+	if err := os.Remove(SinkTempPath(target)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the leftover temporary file of an earlier run: %w", err)
 	}
-	return os.WriteFile(sinkMarker(tmp), nil, 0o644)
+	dir, base := filepath.Split(target)
+	legacy := filepath.Join(dir, "tmp_"+base)
+	if isOurSinkTemp(legacy) {
+		os.Remove(legacy)
+		os.Remove(legacyMark(legacy))
+	}
+	return nil
 }
 
-// EndSink runs after the COPY, whether it succeeded or failed: DuckDB has renamed or removed
-// its temporary file (anything left is ours), and the marker goes.
-func EndSink(target string) {
-	tmp := DuckDBTempPath(target)
-	if isOurSinkTemp(tmp) {
-		os.Remove(tmp)
+// CommitSink runs after the COPY succeeded: the complete temporary file replaces the target.
+func CommitSink(target string) error {
+	if err := os.Rename(SinkTempPath(target), target); err != nil {
+		os.Remove(SinkTempPath(target))
+		return fmt.Errorf("replace %s with the rows just written: %w", target, err)
 	}
-	os.Remove(sinkMarker(tmp))
+	return nil
+}
+
+// AbortSink runs when the COPY failed: the target stays as it was, the temporary file goes.
+func AbortSink(target string) {
+	os.Remove(SinkTempPath(target))
 }
 
 // readerPaths is what a tap hands DuckDB's reader: the path or pattern itself, or, when a
@@ -70,7 +99,7 @@ func readerPaths(path string) string {
 	var keep []string
 	skipped := false
 	for _, m := range matches {
-		if isOurSinkTemp(m) || strings.HasSuffix(m, sinkMarkerSuffix) {
+		if isOurSinkTemp(m) {
 			skipped = true
 			continue
 		}

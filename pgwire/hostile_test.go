@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -384,4 +385,29 @@ func TestPlainNetworkListenWarns(t *testing.T) {
 	require.Contains(t, ts.logs.String(), "LISTENING ON A NETWORK ADDRESS WITHOUT TLS")
 	ts = startServer(t, Config{UsersFile: path})
 	require.NotContains(t, ts.logs.String(), "WITHOUT TLS")
+}
+
+// The input the fuzzer found (pgwire/testdata/fuzz/FuzzMessageFraming/377ea91135139bd0): a
+// Parse, then a Sync header claiming 256 MB and the client hanging up. The server ends that
+// session as soon as the bytes stop, and keeps serving everybody else.
+func TestTruncatedHugeFrameAfterParseEndsTheSession(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := ts.rawConnect(t, nil)
+	_, err := rc.nc.Write([]byte("P\x00\x00\x00\x16s\x00SELECT $1\x00\x00\x01\x00\x00\xff\x17S\x10\x00\x00\x04"))
+	require.NoError(t, err)
+	require.NoError(t, rc.nc.(*net.TCPConn).CloseWrite())
+	require.NoError(t, rc.nc.SetReadDeadline(time.Now().Add(30*time.Second)))
+	var rest []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := rc.nc.Read(buf)
+		rest = append(rest, buf[:n]...)
+		if err != nil {
+			var ne net.Error
+			require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server still holds the session 30 s after the client hung up")
+			break
+		}
+	}
+	other := ts.rawConnect(t, nil)
+	require.Equal(t, []string{"RowDescription[?column?:23:4:-1:0]", "DataRow[1]", "CommandComplete[SELECT 1]", "ReadyForQuery[I]"}, other.query("SELECT 1"))
 }

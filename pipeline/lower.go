@@ -39,8 +39,8 @@ const (
 	StepSinkCreate                 // run a sink's CREATE statement, which must create the stage's object
 	StepAppend                     // create a tap's table, or insert into it when it exists (mode: append)
 	StepRejects                    // count (and warn of) the CSV rows a tap skipped
-	StepSinkStart                  // mark the temporary file of the COPY to Path as ours
-	StepSinkEnd                    // remove what is left of it and the mark
+	StepSinkStart                  // SQL removes the temporary file an earlier, killed sink to Path left
+	StepSinkEnd                    // SQL renames the COPY's temporary file onto Path (removed on failure)
 )
 
 // Step is one action of a block.
@@ -173,11 +173,11 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 			local := !connectors.IsRemote(target)
 			if local {
 				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)},
-					Step{Kind: StepSinkStart, Path: target})
+					Step{Kind: StepSinkStart, Path: target, SQL: SinkBeginSQL(target)})
 			}
 			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
 			if local {
-				b.Steps = append(b.Steps, Step{Kind: StepSinkEnd, Path: target})
+				b.Steps = append(b.Steps, Step{Kind: StepSinkEnd, Path: target, SQL: SinkCommitSQL(target)})
 			}
 		} else {
 			// USE_TMP_FILE false: the target names a connection, not a file; left to itself DuckDB
@@ -243,4 +243,14 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		b.Notes = append(b.Notes, "rendered at run time: "+d)
 	}
 	return b, nil
+}
+
+// SinkBeginSQL and SinkCommitSQL are the plan's file steps around a local sink's COPY (see
+// sqlfuncs/sinkfile.go): remove an earlier run's leftover, then rename the complete file.
+func SinkBeginSQL(target string) string {
+	return "CALL ankaflow_sink_begin(" + engine.QuoteLiteral(target) + ")"
+}
+
+func SinkCommitSQL(target string) string {
+	return "CALL ankaflow_sink_commit(" + engine.QuoteLiteral(target) + ")"
 }

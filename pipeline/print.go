@@ -54,9 +54,10 @@ func (p *printer) block(b *Block) {
 		case StepMkdir:
 			p.line("-- ankaflow: create directory %s if missing", commentName(s.Path))
 		case StepSinkStart:
-			p.line("-- ankaflow: mark %s (DuckDB's temporary file) as this sink's", commentName(connectors.DuckDBTempPath(s.Path)))
+			p.line("%s;", s.SQL)
 		case StepSinkEnd:
-			p.line("-- ankaflow: remove the mark (and the temporary file if the COPY left it)")
+			p.line("-- ankaflow: if the COPY failed: remove %s (the target stays as it was); else:", commentName(connectors.SinkTempPath(s.Path)))
+			p.line("%s;", s.SQL)
 		case StepRejects:
 			p.line("-- ankaflow: count the malformed rows DuckDB skipped (ignore_errors) and warn")
 		case StepShow:

@@ -358,7 +358,7 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 					// A failed tap's recorded rows must not count for the next tap.
 					r.session.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+rejectsTable+"; DROP TABLE IF EXISTS temp."+rejectsScanTable)
 				case StepSinkEnd:
-					connectors.EndSink(s.Path)
+					connectors.AbortSink(s.Path)
 				}
 			}
 			for i := len(created) - 1; i >= 0; i-- {
@@ -401,12 +401,11 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 			// replaced, e.g. by the next loop iteration's, or when the session ends).
 			r.opts.DB.Catalog().Put(r.session.ID(), connectors.CatalogEntry(s.Conn))
 			delete(r.conns, s.Conn)
-		case StepSinkStart:
-			if err := connectors.StartSink(s.Path); err != nil {
-				return rows, counted, fmt.Errorf("sink: %w", err)
+		case StepSinkStart, StepSinkEnd:
+			r.log.Debug(s.SQL, "stage", b.Stage.Name)
+			if _, err := r.session.Exec(ctx, s.SQL); err != nil {
+				return rows, counted, err
 			}
-		case StepSinkEnd:
-			connectors.EndSink(s.Path)
 		case StepRejects:
 			w, err := r.countRejects(ctx, b.Stage)
 			if err != nil {

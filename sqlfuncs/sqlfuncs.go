@@ -6,6 +6,7 @@
 //	COPY … TO 'name' (FORMAT ankaflow)  writes rows through a connection's Sink
 //	connection_sql(name, statement)     runs a statement on the connection's own system
 //	connections()                       the connections visible to the session
+//	ankaflow_sink_begin/commit(path)    a local file sink's steps around its COPY (sinkfile.go)
 //
 // Connections are looked up by name in the engine's catalog: the calling session's own first,
 // then the database-wide ones. Register and RegisterGlobal put them there. See
@@ -175,6 +176,7 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 			},
 		},
 	}
+	fns = append(fns, sinkFileFunctions(db)...)
 	for _, f := range fns {
 		if err := s.RegisterTableFunction(f); err != nil {
 			return err
