@@ -204,6 +204,7 @@ type tableBindData struct {
 	conv   capi.ConvertedSchema
 	conn   unsafe.Pointer // connection whose settings drive the Arrow conversion
 	enums  map[int]*enumColumn
+	nested map[int]*fillPlan
 
 	mu          sync.Mutex
 	first       array.RecordReader
@@ -314,12 +315,15 @@ func tableBind(info unsafe.Pointer) {
 	if err != nil {
 		if col := nestedDictionary(bd.schema); col != "" {
 			// DuckDB's own error here is an internal one with a stack trace: say what to do.
-			err = fmt.Errorf("column %s holds an ENUM inside a LIST, which DuckDB cannot read back from Arrow: cast it to VARCHAR[] before it is stored", QuoteIdent(col))
+			err = fmt.Errorf("column %s holds a dictionary (an ENUM) inside a LIST, which DuckDB cannot read from Arrow: give its values as text", QuoteIdent(col))
 		}
 		fail(fmt.Errorf("%s: %w", reg.fn.Name, err))
 		return
 	}
-	if bd.enums, err = enumColumns(bd.schema, types); err != nil {
+	if bd.enums, err = enumColumns(bd.schema, types); err == nil {
+		bd.nested, err = nestedEnumColumns(bd.schema, types, bd.enums)
+	}
+	if err != nil {
 		for i := range types {
 			bindings.DestroyLogicalType(&types[i])
 		}
@@ -383,6 +387,7 @@ type tableScanState struct {
 	conv   capi.ConvertedSchema
 	ncols  int
 	enums  map[int]*enumColumn
+	nested map[int]*fillPlan
 	ctx    context.Context
 	cancel context.CancelFunc
 	ch     chan scanItem
@@ -436,6 +441,7 @@ func tableInit(info unsafe.Pointer) {
 		conv:   bd.conv,
 		ncols:  bd.schema.NumFields(),
 		enums:  bd.enums,
+		nested: bd.nested,
 		cancel: cancel,
 		ch:     make(chan scanItem, 1),
 		stop:   make(chan struct{}),
@@ -608,6 +614,16 @@ func tableScan(info, output unsafe.Pointer) {
 	for i := 0; i < st.ncols; i++ {
 		if ec := st.enums[i]; ec != nil {
 			if err := ec.fill(bindings.DataChunkGetVector(out, bindings.IdxT(i)), rec.Column(i)); err != nil {
+				rec.Release()
+				bindings.DestroyDataChunk(&dc)
+				bindings.DataChunkSetSize(out, 0)
+				bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, rec.ColumnName(i), err))
+				return
+			}
+			continue
+		}
+		if p := st.nested[i]; p != nil {
+			if err := p.fill(bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i)), int(bindings.DataChunkGetSize(dc))); err != nil {
 				rec.Release()
 				bindings.DestroyDataChunk(&dc)
 				bindings.DataChunkSetSize(out, 0)
