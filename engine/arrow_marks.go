@@ -20,7 +20,9 @@ import (
 //
 // completeMarks adds the missing marks from the DuckDB logical types of the columns. The
 // layout of the data is not changed: only field metadata, which the rows imported with the
-// returned schema carry along.
+// returned schema carry along. It applies to query results (Rows) and to the rows of COPY
+// targets that keep rows exactly; other COPY targets (sinks writing to other systems) get
+// DuckDB's plain form, JSON as text, as before.
 
 const (
 	arrowExtName = "ARROW:extension:name"

@@ -141,9 +141,6 @@ func copyBind(reg *copyRegistration, info unsafe.Pointer) {
 	bd := &copyBindData{reg: reg, options: options}
 	bindings.ConnectionGetArrowOptions(bindings.Connection{Ptr: conn}, &bd.opts)
 	bd.schema, err = capi.ArrowSchema(bd.opts.Ptr, types, copyBindNames(info, n))
-	if err == nil {
-		bd.schema = completeMarks(bd.opts.Ptr, bd.schema, types)
-	}
 	if err == nil && reg.t.Exact != nil {
 		var exact *Session
 		if exact, err = reg.db.exactSession(); err == nil {

@@ -667,27 +667,24 @@ func tableScan(info, output unsafe.Pointer) {
 	}
 	dc := bindings.DataChunk{Ptr: chunk}
 	for i := 0; i < st.ncols; i++ {
-		if ec := st.enums[i]; ec != nil {
-			if err := ec.fill(bindings.DataChunkGetVector(out, bindings.IdxT(i)), rec.Column(i)); err != nil {
-				rec.Release()
-				bindings.DestroyDataChunk(&dc)
-				bindings.DataChunkSetSize(out, 0)
-				bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, rec.ColumnName(i), err))
-				return
-			}
-			continue
+		dst, src := bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i))
+		var err error
+		switch ec, p := st.enums[i], st.nested[i]; {
+		case ec != nil:
+			err = ec.fill(dst, rec.Column(i))
+		case p != nil:
+			err = p.fill(dst, src, int(bindings.DataChunkGetSize(dc)))
+		default:
+			bindings.VectorReferenceVector(dst, src)
 		}
-		if p := st.nested[i]; p != nil {
-			if err := p.fill(bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i)), int(bindings.DataChunkGetSize(dc))); err != nil {
-				rec.Release()
-				bindings.DestroyDataChunk(&dc)
-				bindings.DataChunkSetSize(out, 0)
-				bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, rec.ColumnName(i), err))
-				return
-			}
-			continue
+		if err != nil {
+			name := rec.ColumnName(i)
+			rec.Release()
+			bindings.DestroyDataChunk(&dc)
+			bindings.DataChunkSetSize(out, 0)
+			bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, name, err))
+			return
 		}
-		bindings.VectorReferenceVector(bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i)))
 	}
 	rec.Release()
 	bindings.DataChunkSetSize(out, bindings.DataChunkGetSize(dc))
