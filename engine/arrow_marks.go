@@ -60,6 +60,11 @@ func markField(options unsafe.Pointer, f arrow.Field, lt bindings.LogicalType) (
 				return f, true
 			}
 		case bindings.TypeUUID, bindings.TypeHugeInt, bindings.TypeUHugeInt, bindings.TypeTimeTZ, bindings.TypeBit, bindings.TypeBigNum:
+			switch f.Type.ID() {
+			case arrow.FIXED_SIZE_BINARY, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
+			default:
+				return f, false // the plain form (text, a decimal): nothing to mark
+			}
 			if hasExtension(f) {
 				return f, false
 			}
