@@ -52,8 +52,8 @@ type Connection interface {
 // have cheaply and without side effects: no rows read from a remote system, nothing written.
 // tap('Name') in SQL then does its work only when the query runs, so EXPLAIN, PREPARE and a
 // wire client's Describe of it stay free. Return a nil schema when it is not known cheaply
-// (Tap is then opened while the query is planned). The schema must equal Tap's (names and
-// types).
+// (a custom connection is then planned from its ShowSchema, if its kind declares one, else Tap
+// is opened while the query is planned). The schema must equal Tap's (names and types).
 type TapSchemaer interface {
 	TapSchema(ctx context.Context, query string) (*arrow.Schema, error)
 }

@@ -71,8 +71,10 @@ type copyBindData struct {
 	schema  *arrow.Schema
 	options map[string]any
 	opts    bindings.ArrowOptions
-	// exactSchema and exactOpts are the lossless conversion (CopyTarget.Exact).
+	// exactSchema and exactOpts are the lossless conversion (CopyTarget.Exact); exactOut is
+	// the schema Sink sees (markEnums: nested ENUMs as text).
 	exactSchema *arrow.Schema
+	exactOut    *arrow.Schema
 	exactOpts   bindings.ArrowOptions
 }
 
@@ -145,10 +147,11 @@ func copyBind(reg *copyRegistration, info unsafe.Pointer) {
 			bindings.ConnectionGetArrowOptions(exact.raw, &bd.exactOpts)
 			bd.exactSchema, err = capi.ArrowSchema(bd.exactOpts.Ptr, types, copyBindNames(info, n))
 			if err == nil {
-				bd.exactSchema = markEnums(bd.exactSchema, types)
+				bd.exactSchema = completeMarks(bd.exactOpts.Ptr, bd.exactSchema, types)
+				bd.exactOut = markEnums(bd.exactSchema, types)
 				for i, t := range types {
-					if lost := lostInMap(bindings.LogicalType{Ptr: t}, false); lost != "" {
-						err = fmt.Errorf("column %s: a MAP holding %s cannot be kept exactly (DuckDB's Arrow form loses that type inside a MAP, it would come back as BLOB): cast it to VARCHAR in the query, or use a STRUCT or a LIST of STRUCTs", QuoteIdent(bd.exactSchema.Field(i).Name), lost)
+					if enumInUnion(bindings.LogicalType{Ptr: t}, false) {
+						err = fmt.Errorf("column %s: a UNION holding an ENUM cannot be kept exactly (it would come back as VARCHAR): cast the ENUM to VARCHAR in the query", QuoteIdent(bd.exactSchema.Field(i).Name))
 						break
 					}
 				}
@@ -213,8 +216,9 @@ func copyBindNames(info unsafe.Pointer, n int) []string {
 // reads through copyReader on its own goroutine.
 type copyState struct {
 	bd     *copyBindData
-	schema *arrow.Schema         // the rows' Arrow schema (bd's plain or exact one)
+	schema *arrow.Schema         // the rows' Arrow schema as DuckDB converts them (bd's plain or exact one)
 	opts   bindings.ArrowOptions // the conversion that goes with schema
+	out    *arrow.Schema         // the schema Sink reads: schema, or exactOut
 	ch     chan arrow.RecordBatch
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -246,12 +250,12 @@ func copyInit(bd *copyBindData, target string, connID uint64, haveID bool) (*cop
 		ctx = caller.Context()
 	}
 	st := &copyState{bd: bd, ch: make(chan arrow.RecordBatch, copyQueue), done: make(chan struct{}),
-		schema: bd.schema, opts: bd.opts}
+		schema: bd.schema, opts: bd.opts, out: bd.schema}
 	if bd.exactSchema != nil && bd.reg.t.Exact(caller, target) {
-		st.schema, st.opts = bd.exactSchema, bd.exactOpts
+		st.schema, st.opts, st.out = bd.exactSchema, bd.exactOpts, bd.exactOut
 	}
 	st.ctx, st.cancel = context.WithCancel(ctx)
-	rd := &copyReader{st: st, schema: st.schema}
+	rd := &copyReader{st: st, schema: st.out}
 	rd.refs.Store(1)
 	go func() {
 		defer close(st.done)
@@ -287,6 +291,11 @@ func (st *copyState) sink(chunk unsafe.Pointer) error {
 	rec, err := capi.ChunkToRecord(st.opts.Ptr, chunk, st.schema)
 	if err != nil {
 		return fmt.Errorf("COPY … (FORMAT %s): cannot convert rows to Arrow: %w", st.bd.reg.t.Format, err)
+	}
+	if st.out != st.schema {
+		if rec, err = exactBatch(rec, st.out); err != nil {
+			return fmt.Errorf("COPY … (FORMAT %s): cannot convert rows to Arrow: %w", st.bd.reg.t.Format, err)
+		}
 	}
 	select {
 	case st.ch <- rec:

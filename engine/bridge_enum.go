@@ -10,35 +10,45 @@ import (
 	bindings "github.com/duckdb/duckdb-go-bindings"
 )
 
-// An ENUM column survives a trip through Arrow (a Variable sink, then tap) only with help:
-// DuckDB exports it as a dictionary array, and reads any dictionary array back as its values'
-// type (VARCHAR). So a COPY target that keeps rows exactly marks each top-level ENUM column
-// with its members (enumMetadataKey, a JSON list), and a table function whose schema carries
-// that mark declares the column as the same ENUM and writes the members' positions itself.
-// ENUMs nested in a STRUCT or LIST are not marked: they come back as VARCHAR (documented in
-// docs/differences.md).
+// An ENUM survives a trip through Arrow (a Variable sink, then tap) only with help: DuckDB
+// exports it as a dictionary array, reads any dictionary array back as its values' type
+// (VARCHAR), and fails with an internal error on a dictionary inside a LIST. So a COPY target
+// that keeps rows exactly marks each ENUM with its members (enumMetadataKey, a JSON list): a
+// column stays the dictionary DuckDB exported, an ENUM inside a STRUCT, LIST, MAP or ARRAY is
+// handed over as its text (exactBatch). A table function whose schema carries the marks
+// declares the same ENUM types and writes the members' positions itself (enumColumn for a
+// column, fillPlan inside nested types).
 const enumMetadataKey = "ankaflow:duckdb_enum"
 
-// markEnums returns schema with each top-level ENUM column (of types, DuckDB logical types in
-// schema order) marked with its members.
+// markEnums returns schema with each ENUM (of types, DuckDB logical types in schema order)
+// marked with its members, and the ENUMs inside nested types turned into text.
 func markEnums(schema *arrow.Schema, types []unsafePointer) *arrow.Schema {
 	fields := schema.Fields()
 	changed := false
 	for i, t := range types {
-		lt := bindings.LogicalType{Ptr: t}
-		if i >= len(fields) || bindings.GetTypeId(lt) != bindings.TypeEnum {
-			continue
+		if i >= len(fields) {
+			break
 		}
-		n := int(bindings.EnumDictionarySize(lt))
-		members := make([]string, n)
-		for j := range members {
-			members[j] = bindings.EnumDictionaryValue(lt, bindings.IdxT(j))
+		f, ok := rewriteField(fields[i], bindings.LogicalType{Ptr: t}, 0, func(f arrow.Field, lt bindings.LogicalType, depth int) (arrow.Field, bool) {
+			dt, isDict := f.Type.(*arrow.DictionaryType)
+			if bindings.GetTypeId(lt) != bindings.TypeEnum || !isDict {
+				return f, false
+			}
+			n := int(bindings.EnumDictionarySize(lt))
+			members := make([]string, n)
+			for j := range members {
+				members[j] = bindings.EnumDictionaryValue(lt, bindings.IdxT(j))
+			}
+			text, _ := json.Marshal(members)
+			f.Metadata = withMetadata(f.Metadata, map[string]string{enumMetadataKey: string(text)})
+			if depth > 0 {
+				f.Type = dt.ValueType
+			}
+			return f, true
+		})
+		if ok {
+			fields[i], changed = f, true
 		}
-		text, _ := json.Marshal(members)
-		keys := append(fields[i].Metadata.Keys(), enumMetadataKey)
-		vals := append(fields[i].Metadata.Values(), string(text))
-		fields[i].Metadata = arrow.NewMetadata(keys, vals)
-		changed = true
 	}
 	if !changed {
 		return schema
@@ -155,46 +165,6 @@ func nestedDictionary(schema *arrow.Schema) string {
 	for _, f := range schema.Fields() {
 		if inList(f.Type, false) {
 			return f.Name
-		}
-	}
-	return ""
-}
-
-// lostInMap names the first type, held (at any depth) in a MAP of lt, that DuckDB's lossless
-// Arrow form cannot keep: DuckDB marks UUID, HUGEINT, … with an extension name on their
-// field, but not on a MAP's key and value fields, so they would come back as BLOB. "" when
-// there is none.
-func lostInMap(lt bindings.LogicalType, inMap bool) string {
-	child := func(c bindings.LogicalType, inMap bool) string {
-		defer bindings.DestroyLogicalType(&c)
-		return lostInMap(c, inMap)
-	}
-	switch id := bindings.GetTypeId(lt); id {
-	case bindings.TypeUUID, bindings.TypeHugeInt, bindings.TypeUHugeInt, bindings.TypeTimeTZ, bindings.TypeBit, bindings.TypeBigNum:
-		if inMap {
-			return map[bindings.Type]string{bindings.TypeUUID: "UUID", bindings.TypeHugeInt: "HUGEINT", bindings.TypeUHugeInt: "UHUGEINT",
-				bindings.TypeTimeTZ: "TIME WITH TIME ZONE", bindings.TypeBit: "BIT", bindings.TypeBigNum: "BIGNUM"}[id]
-		}
-	case bindings.TypeMap:
-		if s := child(bindings.MapTypeKeyType(lt), true); s != "" {
-			return s
-		}
-		return child(bindings.MapTypeValueType(lt), true)
-	case bindings.TypeList:
-		return child(bindings.ListTypeChildType(lt), inMap)
-	case bindings.TypeArray:
-		return child(bindings.ArrayTypeChildType(lt), inMap)
-	case bindings.TypeStruct:
-		for i := bindings.IdxT(0); i < bindings.StructTypeChildCount(lt); i++ {
-			if s := child(bindings.StructTypeChildType(lt, i), inMap); s != "" {
-				return s
-			}
-		}
-	case bindings.TypeUnion:
-		for i := bindings.IdxT(0); i < bindings.UnionTypeMemberCount(lt); i++ {
-			if s := child(bindings.UnionTypeMemberType(lt, i), inMap); s != "" {
-				return s
-			}
 		}
 	}
 	return ""

@@ -37,6 +37,25 @@ func TestExactCopyTarget(t *testing.T) {
 	require.Equal(t, arrow.STRING, schemas["plain"].Field(0).Type.ID(), "plain: UUID as text")
 	require.Equal(t, arrow.DECIMAL128, schemas["plain"].Field(1).Type.ID())
 
+	// Inside a MAP, DuckDB leaves the UUID's mark out: the exact rows carry it all the same.
+	// An ENUM inside a LIST arrives as text marked with its members (DuckDB cannot read a
+	// dictionary inside a LIST back); a column ENUM stays a marked dictionary.
+	_, err = s.Exec(ctx, "COPY (SELECT MAP {'k': '550e8400-e29b-41d4-a716-446655440000'::UUID} AS m, ['b'::ENUM('a', 'b')] AS l, 'a'::ENUM('a', 'b') AS e) TO 'exact' (FORMAT schema_of)")
+	require.NoError(t, err)
+	item := schemas["exact"].Field(0).Type.(*arrow.MapType).ItemField()
+	name, _ := item.Metadata.GetValue("ARROW:extension:name")
+	require.Equal(t, "arrow.uuid", name)
+	elem := schemas["exact"].Field(1).Type.(*arrow.ListType).ElemField()
+	require.Equal(t, arrow.STRING, elem.Type.ID())
+	members, _ := elem.Metadata.GetValue(enumMetadataKey)
+	require.Equal(t, `["a","b"]`, members)
+	require.Equal(t, arrow.DICTIONARY, schemas["exact"].Field(2).Type.ID())
+	members, _ = schemas["exact"].Field(2).Metadata.GetValue(enumMetadataKey)
+	require.Equal(t, `["a","b"]`, members)
+	// An ENUM inside a UNION is not reached: refused, never silently turned into VARCHAR.
+	_, err = s.Exec(ctx, "COPY (SELECT union_value(e := 'a'::ENUM('a', 'b')) AS u) TO 'exact' (FORMAT schema_of)")
+	require.ErrorContains(t, err, `column "u": a UNION holding an ENUM cannot be kept exactly`)
+
 	// The lossless setting lives on the bridge's own session only.
 	rows, err := s.QueryArrow(ctx, "SELECT gen_random_uuid() AS u")
 	require.NoError(t, err)

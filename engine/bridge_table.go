@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -204,6 +205,9 @@ type tableBindData struct {
 	conv   capi.ConvertedSchema
 	conn   unsafe.Pointer // connection whose settings drive the Arrow conversion
 	enums  map[int]*enumColumn
+	nested map[int]*fillPlan
+	// colTypes are the result columns' DuckDB types.
+	colTypes []TypeInfo
 
 	mu          sync.Mutex
 	first       array.RecordReader
@@ -314,12 +318,15 @@ func tableBind(info unsafe.Pointer) {
 	if err != nil {
 		if col := nestedDictionary(bd.schema); col != "" {
 			// DuckDB's own error here is an internal one with a stack trace: say what to do.
-			err = fmt.Errorf("column %s holds an ENUM inside a LIST, which DuckDB cannot read back from Arrow: cast it to VARCHAR[] before it is stored", QuoteIdent(col))
+			err = fmt.Errorf("column %s holds a dictionary (an ENUM) inside a LIST, which DuckDB cannot read from Arrow: give its values as text", QuoteIdent(col))
 		}
 		fail(fmt.Errorf("%s: %w", reg.fn.Name, err))
 		return
 	}
-	if bd.enums, err = enumColumns(bd.schema, types); err != nil {
+	if bd.enums, err = enumColumns(bd.schema, types); err == nil {
+		bd.nested, err = nestedEnumColumns(bd.schema, types, bd.enums)
+	}
+	if err != nil {
 		for i := range types {
 			bindings.DestroyLogicalType(&types[i])
 		}
@@ -328,10 +335,45 @@ func tableBind(info unsafe.Pointer) {
 	}
 	for i, f := range bd.schema.Fields() {
 		bindings.BindAddResultColumn(bi, f.Name, types[i])
+		bd.colTypes = append(bd.colTypes, typeInfo(types[i]))
 		bindings.DestroyLogicalType(&types[i])
 	}
 	bd.first, bd.firstCancel = r, cancel
 	bindings.BindSetBindData(bi, newHandle(bd), cbDeleteHandle)
+}
+
+// sameDuckColumns tells whether a reader with schema gives the columns bound (same names,
+// same DuckDB types) though its Arrow types differ, and returns its own conversion then.
+func (bd *tableBindData) sameDuckColumns(schema *arrow.Schema) (*capi.ConvertedSchema, bool) {
+	if len(bd.enums) > 0 || len(bd.nested) > 0 || schema.NumFields() != len(bd.colTypes) {
+		return nil, false
+	}
+	for i, f := range schema.Fields() {
+		if f.Name != bd.schema.Field(i).Name {
+			return nil, false
+		}
+	}
+	conv, err := capi.SchemaFromArrow(bd.conn, schema)
+	if err != nil {
+		return nil, false
+	}
+	types, err := duckTypes(bd.conn, schema, conv)
+	if err != nil {
+		conv.Close()
+		return nil, false
+	}
+	same := true
+	for i := range types {
+		if !reflect.DeepEqual(typeInfo(types[i]), bd.colTypes[i]) {
+			same = false
+		}
+		bindings.DestroyLogicalType(&types[i])
+	}
+	if !same {
+		conv.Close()
+		return nil, false
+	}
+	return &conv, true
 }
 
 // sameColumns compares column names and types (not nullability or metadata, which Arrow
@@ -378,16 +420,18 @@ func duckTypes(conn unsafe.Pointer, schema *arrow.Schema, conv capi.ConvertedSch
 // tableScanState is the global state of one execution: a goroutine reads the reader ahead,
 // DuckDB threads take vector-sized slices of the current batch.
 type tableScanState struct {
-	name   string
-	conn   unsafe.Pointer
-	conv   capi.ConvertedSchema
-	ncols  int
-	enums  map[int]*enumColumn
-	ctx    context.Context
-	cancel context.CancelFunc
-	ch     chan scanItem
-	stop   chan struct{}
-	exited chan struct{}
+	name    string
+	conn    unsafe.Pointer
+	conv    capi.ConvertedSchema
+	ownConv *capi.ConvertedSchema // this execution's own conversion of the reader (or nil), closed with the state
+	ncols   int
+	enums   map[int]*enumColumn
+	nested  map[int]*fillPlan
+	ctx     context.Context
+	cancel  context.CancelFunc
+	ch      chan scanItem
+	stop    chan struct{}
+	exited  chan struct{}
 
 	inNext atomic.Bool // the prefetcher is inside the reader's Next
 
@@ -415,6 +459,7 @@ func tableInit(info unsafe.Pointer) {
 	r, cancel := bd.first, bd.firstCancel
 	bd.first, bd.firstCancel = nil, nil
 	bd.mu.Unlock()
+	var ownConv *capi.ConvertedSchema
 	if r == nil {
 		// Executed (again, for a prepared statement; or for the first time when the columns
 		// came from Schema): open the reader now, for fresh rows.
@@ -424,22 +469,31 @@ func tableInit(info unsafe.Pointer) {
 			return
 		}
 		if !sameColumns(r.Schema(), bd.schema) {
-			r.Release() // before cancelling: see prefetch
-			cancel()
-			bindings.InitSetError(ii, fmt.Sprintf("%s: the columns changed since the statement was prepared (now %s, was %s): prepare it again", bd.reg.fn.Name, r.Schema(), bd.schema))
-			return
+			// Columns told from a declaration (TableFunction.Schema) may be spelled otherwise
+			// in Arrow (int32 for an INTEGER, a large string for a VARCHAR): the reader is
+			// accepted, with its own conversion, when DuckDB reads it as the same columns.
+			if own, ok := bd.sameDuckColumns(r.Schema()); ok {
+				ownConv = own
+			} else {
+				r.Release() // before cancelling: see prefetch
+				cancel()
+				bindings.InitSetError(ii, fmt.Sprintf("%s: the columns changed since the statement was planned (now %s, was %s): prepare it again; a connection's TapSchema or show_schema must report the columns its tap gives", bd.reg.fn.Name, r.Schema(), bd.schema))
+				return
+			}
 		}
 	}
 	st := &tableScanState{
-		name:   bd.reg.fn.Name,
-		conn:   bd.conn,
-		conv:   bd.conv,
-		ncols:  bd.schema.NumFields(),
-		enums:  bd.enums,
-		cancel: cancel,
-		ch:     make(chan scanItem, 1),
-		stop:   make(chan struct{}),
-		exited: make(chan struct{}),
+		name:    bd.reg.fn.Name,
+		conn:    bd.conn,
+		conv:    bd.conv,
+		ownConv: ownConv,
+		ncols:   bd.schema.NumFields(),
+		enums:   bd.enums,
+		nested:  bd.nested,
+		cancel:  cancel,
+		ch:      make(chan scanItem, 1),
+		stop:    make(chan struct{}),
+		exited:  make(chan struct{}),
 	}
 	st.ctx = context.Background()
 	if bd.caller != nil {
@@ -531,6 +585,9 @@ func (st *tableScanState) close() {
 			st.cur.Release()
 			st.cur = nil
 		}
+		if st.ownConv != nil {
+			st.ownConv.Close()
+		}
 		st.mu.Unlock()
 		// The prefetcher may be parked on a full channel: unblock it by draining here too.
 		st.drain()
@@ -597,7 +654,11 @@ func tableScan(info, output unsafe.Pointer) {
 		bindings.DataChunkSetSize(out, 0)
 		return
 	}
-	chunk, err := capi.ChunkFromRecord(st.conn, rec, st.conv)
+	conv := st.conv
+	if st.ownConv != nil {
+		conv = *st.ownConv
+	}
+	chunk, err := capi.ChunkFromRecord(st.conn, rec, conv)
 	if err != nil {
 		rec.Release()
 		bindings.DataChunkSetSize(out, 0)
@@ -606,17 +667,24 @@ func tableScan(info, output unsafe.Pointer) {
 	}
 	dc := bindings.DataChunk{Ptr: chunk}
 	for i := 0; i < st.ncols; i++ {
-		if ec := st.enums[i]; ec != nil {
-			if err := ec.fill(bindings.DataChunkGetVector(out, bindings.IdxT(i)), rec.Column(i)); err != nil {
-				rec.Release()
-				bindings.DestroyDataChunk(&dc)
-				bindings.DataChunkSetSize(out, 0)
-				bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, rec.ColumnName(i), err))
-				return
-			}
-			continue
+		dst, src := bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i))
+		var err error
+		switch ec, p := st.enums[i], st.nested[i]; {
+		case ec != nil:
+			err = ec.fill(dst, rec.Column(i))
+		case p != nil:
+			err = p.fill(dst, src, int(bindings.DataChunkGetSize(dc)))
+		default:
+			bindings.VectorReferenceVector(dst, src)
 		}
-		bindings.VectorReferenceVector(bindings.DataChunkGetVector(out, bindings.IdxT(i)), bindings.DataChunkGetVector(dc, bindings.IdxT(i)))
+		if err != nil {
+			name := rec.ColumnName(i)
+			rec.Release()
+			bindings.DestroyDataChunk(&dc)
+			bindings.DataChunkSetSize(out, 0)
+			bindings.FunctionSetError(fi, fmt.Sprintf("%s: column %s: %v", st.name, name, err))
+			return
+		}
 	}
 	rec.Release()
 	bindings.DataChunkSetSize(out, bindings.DataChunkGetSize(dc))

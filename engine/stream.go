@@ -117,7 +117,11 @@ func arrowSchema(opts bindings.ArrowOptions, types []bindings.LogicalType, names
 	for i, t := range types {
 		ptrs[i] = t.Ptr
 	}
-	return capi.ArrowSchema(opts.Ptr, ptrs, names)
+	schema, err := capi.ArrowSchema(opts.Ptr, ptrs, names)
+	if err != nil {
+		return nil, err
+	}
+	return completeMarks(opts.Ptr, schema, ptrs), nil
 }
 
 // Bind binds Go values to the parameters, in order. Supported: nil, bool, all integer kinds,

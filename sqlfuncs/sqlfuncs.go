@@ -99,15 +99,7 @@ func install(ctx context.Context, db *engine.DB, s *engine.Session) error {
 				if err != nil {
 					return nil, err
 				}
-				ts, ok := c.(connectors.TapSchemaer)
-				if !ok {
-					return nil, nil
-				}
-				schema, err := ts.TapSchema(ctx, query)
-				if err != nil {
-					return nil, opError(caller, "tap", name, err)
-				}
-				return schema, nil
+				return tapSchema(ctx, db, caller, c, name, query)
 			},
 			Bind: func(ctx context.Context, caller *engine.Session, args []any, _ map[string]any) (array.RecordReader, error) {
 				c, name, query, err := tapCall(db, caller, args)

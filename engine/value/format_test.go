@@ -41,7 +41,11 @@ var formatCases = []string{
 	"{'j': '{\"k\": \"v, w\"}'::JSON}", "MAP {'m': '\"s\"'::JSON}",
 	"MAP {'a': [1, NULL], 'b': []}", "MAP {'k': [{'x': 'y z'}]}",
 	"[{'a': NULL, 'b': [NULL, 'c d']}]", "{'s': ['it''s', 'a, b', ''], 'n': NULL}", "[MAP {'x': NULL}]",
-	"[[NULL, 'x']]", "{'a': {'b': {'c': 'd e'}}}", "[NULL::JSON]", "{'e': 'x'::ENUM('x','y')}", "'x'::ENUM('x','y')", "union_value(num := 2)", "'日本語 テキスト'", "'plain'",
+	"[[NULL, 'x']]", "{'a': {'b': {'c': 'd e'}}}", "[NULL::JSON]",
+	// JSON at every depth: DuckDB prints it unquoted in a LIST, quoted in a STRUCT or MAP.
+	"['{\"a\": 1}'::JSON]", "['\"s\"'::JSON, NULL]", "[['[1, \"x y\"]'::JSON]]", "{'l': ['{\"a\": [1]}'::JSON]}",
+	"MAP {'k': ['{\"a\": 1}'::JSON]}", "MAP {'k': '{\"a\": 1}'::JSON}", "[MAP {'k': '2'::JSON}]",
+	"[{'j': '{\"a\": \"b, c\"}'::JSON, 'l': ['true'::JSON]}]", "['1'::JSON, '{}']::JSON[2]", "{'e': 'x'::ENUM('x','y')}", "'x'::ENUM('x','y')", "union_value(num := 2)", "'日本語 テキスト'", "'plain'",
 }
 
 // losslessFormatCases are read from a session with arrow_lossless_conversion, as Variable
@@ -49,7 +53,9 @@ var formatCases = []string{
 // unquoted) as JSON, and there UUID, HUGEINT, TIMETZ, BIT, BIGNUM… arrive as marked bytes.
 var losslessFormatCases = []string{
 	"['{\"a\": 1}'::JSON]", "['[1, 2]'::JSON, NULL]", "['\"quoted string\"'::JSON]", "[['1'::JSON]]",
-	"MAP {'m': ['{\"k\": \"v, w\"}'::JSON]}", "[{'j': '{\"k\": 1}'::JSON}]", "[NULL::JSON]",
+	"MAP {'m': ['{\"k\": \"v, w\"}'::JSON]}", "MAP {'k': '{\"a\": 1}'::JSON}", "[MAP {'k': ['2'::JSON]}]",
+	"MAP {'u': '550e8400-e29b-41d4-a716-446655440000'::UUID}", "MAP {1::HUGEINT: TIMETZ '01:02:03+05:30'}", "MAP {'b': '101'::BIT, 'c': NULL}",
+	"MAP {'v': (-12345)::VARINT}", "[MAP {'s': {'u': '550e8400-e29b-41d4-a716-446655440000'::UUID}}]", "[{'j': '{\"k\": 1}'::JSON}]", "[NULL::JSON]",
 	"'{\"b\":1,\"a\":2}'::JSON", "['a b', 'x,y', NULL]", "{'a': [1, NULL], 'j': ['{}'::JSON]}",
 	// Types DuckDB's lossless form carries as marked bytes: read back as the values they are.
 	"'550e8400-e29b-41d4-a716-446655440000'::UUID", "'00000000-0000-0000-0000-000000000001'::UUID",
