@@ -197,7 +197,7 @@ func (p *Prepared) Query(ctx context.Context) (*Rows, error) {
 		return nil, duckError(msg, duckdb.ErrorTypeInvalid)
 	}
 	var res bindings.Result
-	state := bindings.ExecutePending(pending, &res)
+	state := s.runPending(ctx, pending, &res)
 	bindings.DestroyPending(&pending)
 	if state == bindings.StateError {
 		err := duckError(bindings.ResultError(&res), duckdb.ErrorType(bindings.ResultErrorType(&res)))
