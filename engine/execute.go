@@ -22,22 +22,30 @@ const (
 var pendingPolls atomic.Int64
 
 // runPending drives a pending result until its result is ready (or the query failed), then
-// fetches it, like duckdb_execute_pending but without its busy wait. DuckDB's own loop polls
-// the task queue without pause whenever DuckDB's worker threads hold all the query's tasks:
-// during a single-threaded pipeline (an INSERT or CREATE TABLE AS fed by a table function, an
-// ordered COPY) the calling thread spins on a whole core, taking it from the workers doing the
-// job and from everything else on the machine. Here the calling thread still runs tasks while
-// there are some, and sleeps for a short, growing pause when there are none. ctx is checked on
-// every poll: once it is done, the query is interrupted (again on each poll, so an interrupt
-// that DuckDB dropped because it came between two tasks is repeated).
-func (s *Session) runPending(ctx context.Context, pending bindings.PendingResult, res *bindings.Result) bindings.State {
+// fetches it into res, like duckdb_execute_pending but without its busy wait. DuckDB's own loop
+// polls the task queue without pause whenever DuckDB's worker threads hold all the query's
+// tasks: during a single-threaded pipeline (an INSERT or CREATE TABLE AS fed by a table
+// function, an ordered COPY) the calling thread spins on a whole core, taking it from the
+// workers doing the job and from everything else on the machine. Here the calling thread still
+// runs tasks while there are some, and sleeps for a short, growing pause when there are none.
+// ctx is checked on every poll: once it is done, the query is interrupted (again on each poll,
+// so an interrupt that DuckDB dropped because it came between two tasks is repeated).
+//
+// A failed query's error is DuckDB's own message (a pending result that failed while running
+// tasks only says "unsuccessful pending query" when asked to execute).
+func (s *Session) runPending(ctx context.Context, pending bindings.PendingResult, res *bindings.Result) error {
 	idle := 0
 	pause := time.Duration(0)
 	for {
 		pendingPolls.Add(1)
 		switch bindings.PendingExecuteTask(pending) {
-		case bindings.PendingStateResultReady, bindings.PendingStateError:
-			return bindings.ExecutePending(pending, res)
+		case bindings.PendingStateResultReady:
+			if bindings.ExecutePending(pending, res) == bindings.StateError {
+				return duckError(bindings.ResultError(res), duckdb.ErrorType(bindings.ResultErrorType(res)))
+			}
+			return nil
+		case bindings.PendingStateError:
+			return duckError(bindings.PendingError(pending), duckdb.ErrorTypeInvalid)
 		case bindings.PendingStateNoTasksAvailable:
 			idle++
 			if idle > pendingSpins {
@@ -110,9 +118,9 @@ func (s *Session) execExtracted(ctx context.Context, stmts bindings.ExtractedSta
 	defer bindings.DestroyPending(&pending)
 	var res bindings.Result
 	defer bindings.DestroyResult(&res)
-	if s.runPending(ctx, pending, &res) == bindings.StateError {
+	if err := s.runPending(ctx, pending, &res); err != nil {
 		// As duckdb-go reports a failed execution: the context's error first, when it is done.
-		return 0, errors.Join(ctx.Err(), duckError(bindings.ResultError(&res), duckdb.ErrorTypeInvalid))
+		return 0, errors.Join(ctx.Err(), err)
 	}
 	return int64(bindings.RowsChanged(&res)), nil
 }

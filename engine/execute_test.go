@@ -85,6 +85,15 @@ func TestExecStatementsAndErrors(t *testing.T) {
 	require.NoError(t, f.s.QueryRowContext(f.ctx, "SELECT sum(i) FROM a").Scan(&sum))
 	require.Equal(t, int64(1+3+4+10), sum)
 
+	// Errors raised while the query runs keep DuckDB's (or the table function's) message.
+	_, err = f.s.Exec(f.ctx, "CREATE TABLE broken AS SELECT * FROM gen(100000, fail_after := 20000)")
+	require.ErrorContains(t, err, "generator broke")
+	_, err = f.s.Exec(f.ctx, "CREATE TABLE broken AS SELECT CAST(s AS INTEGER) FROM (VALUES ('1'), ('x')) t(s)")
+	require.True(t, errors.As(err, &de), "%T", err)
+	require.Equal(t, duckdb.ErrorTypeConversion, de.Type, err.Error())
+	_, err = f.s.QueryArrow(f.ctx, "SELECT count(*) FROM gen(100000, fail_after := 20000)")
+	require.ErrorContains(t, err, "generator broke")
+
 	_, err = f.s.Exec(f.ctx, "  -- nothing\n")
 	require.Error(t, err)
 
