@@ -162,8 +162,13 @@ func (s *Session) Get(key string) any {
 }
 
 // ExecContext runs one or more statements and returns the driver result of the last one.
+// Statements without parameters run through runPending (no busy wait while DuckDB's workers
+// run the query).
 func (s *Session) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	defer s.enter(ctx)()
+	if len(args) == 0 {
+		return s.execRaw(ctx, query)
+	}
 	return s.conn.ExecContext(ctx, query, args...)
 }
 

@@ -201,10 +201,9 @@ func (p *Prepared) Query(ctx context.Context) (*Rows, error) {
 		return nil, duckError(msg, duckdb.ErrorTypeInvalid)
 	}
 	var res bindings.Result
-	state := bindings.ExecutePending(pending, &res)
+	err := s.runPending(ctx, pending, &res)
 	bindings.DestroyPending(&pending)
-	if state == bindings.StateError {
-		err := duckError(bindings.ResultError(&res), duckdb.ErrorType(bindings.ResultErrorType(&res)))
+	if err != nil {
 		bindings.DestroyResult(&res)
 		stop()
 		leave()

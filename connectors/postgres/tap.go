@@ -14,7 +14,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -193,7 +192,7 @@ type copyReader struct {
 func newCopyReader(ctx context.Context, c *Postgres, pc *pgconn.PgConn, schema *arrow.Schema, types []*pgType, sql string) *copyReader {
 	cctx, cancel := context.WithCancel(ctx)
 	r := &copyReader{ctx: cctx, cancel: cancel, c: c, pc: pc, schema: schema, sql: sql}
-	r.bld = array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	r.bld = array.NewRecordBuilder(newBufferPool(), schema)
 	for i, t := range types {
 		r.dec = append(r.dec, newDecoder(t, r.bld.Field(i)))
 		r.names = append(r.names, schema.Field(i).Name)
