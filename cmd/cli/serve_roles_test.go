@@ -44,11 +44,12 @@ func (l *lockedBuffer) String() string {
 // rolesServer starts `ankaflow serve` with a users file holding an admin ("root"), a user made
 // by a plain `adduser` ("bob") and a line written before roles existed ("old"), all with the
 // password "pw". It returns the port and the server's log.
-func rolesServer(t *testing.T, root string, flags ...string) (int, *lockedBuffer) {
+func rolesServer(t testing.TB, root string, flags ...string) (int, *lockedBuffer) {
 	t.Helper()
 	users := filepath.Join(root, "users")
-	cliRun(t, "pw\n", "adduser", "--users", users, "--role", "admin", "root")
-	cliRun(t, "pw\n", "adduser", "--users", users, "bob")
+	_, err := pgwire.AddUserRole(users, "root", "pw", pgwire.RoleAdmin)
+	require.NoError(t, err)
+	require.NoError(t, pgwire.AddUser(users, "bob", "pw"))
 	verifier, err := pgwire.HashPassword("pw")
 	require.NoError(t, err)
 	f, err := os.OpenFile(users, os.O_APPEND|os.O_WRONLY, 0)
@@ -92,7 +93,7 @@ func rolesDSN(port int, user string) string {
 	return fmt.Sprintf("postgres://%s:pw@127.0.0.1:%d/ankaflow?sslmode=disable", user, port)
 }
 
-func connectAs(t *testing.T, port int, user string) *pgx.Conn {
+func connectAs(t testing.TB, port int, user string) *pgx.Conn {
 	t.Helper()
 	c, err := pgx.Connect(context.Background(), rolesDSN(port, user))
 	require.NoError(t, err)
