@@ -211,6 +211,19 @@ func TestServeRoles(t *testing.T) {
 		require.Equal(t, int64(10), n)
 	}
 
+	// Startup parameters pass the same check: a global setting is ignored with a warning.
+	var threads, userThreads string
+	require.NoError(t, admin.QueryRow(ctx, "SELECT current_setting('threads')::VARCHAR").Scan(&threads))
+	cfg, err := pgx.ParseConfig(rolesDSN(port, "bob"))
+	require.NoError(t, err)
+	cfg.RuntimeParams["threads"] = "1"
+	withParam, err := pgx.ConnectConfig(ctx, cfg)
+	require.NoError(t, err)
+	require.NoError(t, withParam.QueryRow(ctx, "SELECT current_setting('threads')::VARCHAR").Scan(&userThreads))
+	withParam.Close(ctx)
+	require.Equal(t, threads, userThreads)
+	require.NotEqual(t, "1", threads)
+
 	// What a user may do.
 	user := connectAs(t, port, "bob")
 	var n, top int64
