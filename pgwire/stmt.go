@@ -249,7 +249,9 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		st.sql = prepared
 		pe := c.checkStmt(ctx, prepared, st.stype, make([]any, n), isUnresolved(p))
 		p.Close()
+		st.duck = nil
 		if pe != nil {
+			st.close()
 			return nil, pe
 		}
 		// Prepared again after the check: a statement prepared before another one ran on

@@ -211,6 +211,41 @@ func TestServeRoles(t *testing.T) {
 		require.Equal(t, int64(10), n)
 	}
 
+	// A statement prepared while harmless is checked again when it runs after the catalog
+	// changed: a macro the user replaces, a view an admin replaces (pgx reuses its prepared
+	// statement for the same SQL).
+	bob := connectAs(t, port, "bob")
+	_, err = bob.Exec(ctx, "CREATE OR REPLACE MACRO later() AS TABLE SELECT 'nothing' AS content")
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, "CREATE OR REPLACE VIEW shared_view AS SELECT 'nothing' AS content")
+	require.NoError(t, err)
+	for _, q := range []string{"SELECT content FROM later() WHERE content <> $1", "SELECT content FROM shared_view WHERE content <> $1"} {
+		var got []string
+		rows, err := bob.Query(ctx, q, "x")
+		require.NoError(t, err)
+		for rows.Next() {
+			var v string
+			require.NoError(t, rows.Scan(&v))
+			got = append(got, v)
+		}
+		require.NoError(t, rows.Err())
+		require.Equal(t, []string{"nothing"}, got)
+	}
+	_, err = bob.Exec(ctx, "CREATE OR REPLACE MACRO later() AS TABLE SELECT content FROM read_text('/etc/passwd')")
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, "CREATE OR REPLACE VIEW shared_view AS SELECT content FROM read_text('/etc/passwd')")
+	require.NoError(t, err)
+	for _, q := range []string{"SELECT content FROM later() WHERE content <> $1", "SELECT content FROM shared_view WHERE content <> $1"} {
+		rows, err := bob.Query(ctx, q, "x")
+		if err == nil {
+			for rows.Next() {
+				t.Errorf("%s: read a row after the catalog changed", q)
+			}
+			err = rows.Err()
+		}
+		requireDenied(t, err, "re-run of "+q)
+	}
+
 	// Startup parameters pass the same check: a global setting is ignored with a warning.
 	var threads, userThreads string
 	require.NoError(t, admin.QueryRow(ctx, "SELECT current_setting('threads')::VARCHAR").Scan(&threads))
