@@ -171,9 +171,17 @@ func (c *conn) checkStmt(ctx context.Context, sql string, stype engine.Statement
 			}
 			return c.gateSQL(ctx, q, args)
 		}
+	case bindings.StatementTypePrepare:
+		// PREPARE name AS statement: the plan shows only PREPARE; the statement is checked
+		// here, and its plan again at each EXECUTE.
+		q, ok := prepareTarget(sql)
+		if !ok {
+			return c.deny("PREPARE", "cannot be checked in this form")
+		}
+		return c.gateSQL(ctx, q, nil)
 	case bindings.StatementTypeInsert, bindings.StatementTypeUpdate, bindings.StatementTypeDelete,
 		bindings.StatementTypeMergeInto, bindings.StatementTypeDrop, bindings.StatementTypeAlter,
-		bindings.StatementTypePrepare, bindings.StatementTypeExecute, bindings.StatementTypeCopy:
+		bindings.StatementTypeExecute, bindings.StatementTypeCopy:
 	default:
 		return c.deny(statementKindName(stype, sql), "is not allowed")
 	}
@@ -411,6 +419,23 @@ func explainTarget(sql string) (string, bool) {
 		return "", false
 	}
 	return sql[toks[i].start:], true
+}
+
+// prepareTarget is the statement of PREPARE name [(types)] AS statement.
+func prepareTarget(sql string) (string, bool) {
+	toks := tokenize(sql)
+	depth := 0
+	for i, t := range toks {
+		switch {
+		case t.kind == tokPunct && t.text == "(":
+			depth++
+		case t.kind == tokPunct && t.text == ")":
+			depth--
+		case i > 1 && depth == 0 && t.kind == tokWord && t.upper == "AS" && i+1 < len(toks):
+			return sql[toks[i+1].start:], true
+		}
+	}
+	return "", false
 }
 
 // viewQuery is the query of CREATE … VIEW name [(columns)] AS query: what follows the first

@@ -187,6 +187,7 @@ func TestServeRoles(t *testing.T) {
 			"PRAGMA enable_profiling",
 			"CALL pragma_version()",
 			"CHECKPOINT",
+			"PREPARE reader AS SELECT * FROM read_text('/etc/passwd')",
 			"SELECT * FROM run_pipeline('" + p + "', variables := {'n': '6'}, context := {'root': '" + root + "'})",
 			"SELECT * FROM load_pipeline('" + p + "')",
 			"SELECT * FROM parquet_metadata('/etc/passwd')",
@@ -298,6 +299,10 @@ func TestServeRoles(t *testing.T) {
 	require.NoError(t, err)
 	_, err = user.Exec(ctx, "DROP VIEW big")
 	require.NoError(t, err)
+	_, err = user.Exec(ctx, "PREPARE total AS SELECT sum(x) FROM mine WHERE x > $1")
+	require.NoError(t, err)
+	require.NoError(t, user.QueryRow(ctx, "EXECUTE total(1)").Scan(&n))
+	require.Equal(t, int64(12), n)
 
 	// An admin does all of it.
 	require.NoError(t, admin.QueryRow(ctx, "SELECT sum(a) FROM read_csv('"+csvFile+"')").Scan(&n))
@@ -374,6 +379,11 @@ func TestServeRolesPsql(t *testing.T) {
 	require.Contains(t, out, "permission denied for role user: ATTACH is not allowed")
 	out, err = run("bob", `\copy (SELECT 1) TO '`+filepath.Join(root, "client.csv")+`'`)
 	require.NoError(t, err, out) // \copy writes on the client's side: the server only sends rows
+	out, err = run("bob", "CREATE TABLE listed (a int)")
+	require.NoError(t, err, out)
+	out, err = run("bob", `\dt`) // psql's catalog queries pass the gate
+	require.NoError(t, err, out)
+	require.Contains(t, out, "listed")
 	out, err = run("bob", "SELECT sum(range) FROM range(4)")
 	require.NoError(t, err, out)
 	require.Equal(t, "6\n", out)
