@@ -481,13 +481,14 @@ func copiesToConnection(sql string) bool {
 			if len(opts) < 4 || opts[0].text != "(" || opts[len(opts)-1].text != ")" {
 				return false
 			}
+			formats, ankaflow := 0, false
 			for j := 1; j+1 < len(opts)-1; j++ {
-				if opts[j].kind == tokWord && opts[j].upper == "FORMAT" &&
-					(opts[j+1].kind == tokWord || opts[j+1].kind == tokString) && strings.EqualFold(opts[j+1].text, "ankaflow") {
-					return true
+				if opts[j].kind == tokWord && opts[j].upper == "FORMAT" {
+					formats++
+					ankaflow = (opts[j+1].kind == tokWord || opts[j+1].kind == tokString) && strings.EqualFold(opts[j+1].text, "ankaflow")
 				}
 			}
-			return false
+			return formats == 1 && ankaflow
 		}
 	}
 	return false

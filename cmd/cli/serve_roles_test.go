@@ -299,6 +299,11 @@ func TestServeRoles(t *testing.T) {
 	require.NoError(t, err)
 	_, err = user.Exec(ctx, "DROP VIEW big")
 	require.NoError(t, err)
+	// COPY … TO a connection the operator configured.
+	_, err = user.Exec(ctx, "COPY (SELECT 7 AS id, 'seven' AS name) TO 'Warehouse' (FORMAT ankaflow)")
+	require.NoError(t, err)
+	require.NoError(t, user.QueryRow(ctx, "SELECT max(id) FROM tap('Back')").Scan(&top))
+	require.Equal(t, int64(7), top)
 	_, err = user.Exec(ctx, "PREPARE total AS SELECT sum(x) FROM mine WHERE x > $1")
 	require.NoError(t, err)
 	require.NoError(t, user.QueryRow(ctx, "EXECUTE total(1)").Scan(&n))
