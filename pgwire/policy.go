@@ -3,10 +3,12 @@ package pgwire
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	bindings "github.com/duckdb/duckdb-go-bindings"
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/ankaflow/ankaflow/engine"
 )
@@ -59,6 +61,29 @@ func (c *conn) deny(what, why string) *pgError {
 	pe := newError(codeInsufficientPrivilege, "permission denied for role user: %s %s", what, why)
 	pe.Hint = "an administrator can run it (role admin in the users file), or allow directories with `serve --allow-dir` for file access"
 	return pe
+}
+
+// scrubBindError drops DuckDB's suggestions from an error of a restricted session's statement
+// that failed before the gate could check its plan: binding a file function reads the file's
+// header, and "Candidate bindings: …" / "Did you mean …" would quote it (the column names of
+// SELECT nonexistent FROM read_csv('/etc/passwd') are its first line).
+func scrubBindError(err error) error {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	var kept []string
+	for _, l := range strings.Split(de.Msg, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "Candidate bindings") || strings.HasPrefix(t, "Did you mean") || strings.HasPrefix(t, "Candidates:") {
+			continue
+		}
+		if i := strings.Index(l, "Did you mean"); i > 0 {
+			l = strings.TrimRight(l[:i], " ")
+		}
+		kept = append(kept, l)
+	}
+	return &duckdb.Error{Type: de.Type, Msg: strings.Join(kept, "\n")}
 }
 
 // userStatementStarts are the leading keywords of statements a user may send to DuckDB.
@@ -117,7 +142,7 @@ func (c *conn) gateSQL(ctx context.Context, sql string, args []any) *pgError {
 	}
 	p, err := c.sess.Prepare(ctx, sql)
 	if err != nil {
-		return c.toPGError(err, "", sqlPiece{})
+		return c.toPGError(scrubBindError(err), "", sqlPiece{})
 	}
 	stype, n, unresolved := p.StatementType(), p.NumParams(), isUnresolved(p)
 	p.Close()
@@ -281,7 +306,7 @@ func (c *conn) checkPlan(ctx context.Context, sql string, args []any, unresolved
 		if unresolved {
 			return nil // checked again at Execute, with the real parameters
 		}
-		return c.toPGError(err, "", sqlPiece{})
+		return c.toPGError(scrubBindError(err), "", sqlPiece{})
 	}
 	defer rows.Close()
 	var plans []string

@@ -228,6 +228,9 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 			}
 		}
 		if err != nil {
+			if c.restricted() {
+				return nil, scrubBindError(err)
+			}
 			return nil, err
 		}
 	}

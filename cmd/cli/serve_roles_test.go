@@ -136,6 +136,8 @@ func TestServeRoles(t *testing.T) {
 	p := filepath.Join(root, "p.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(storePipeline), 0o644))
 	cliRun(t, "", "run", p, "-v", "n=4", "-c", "root="+root) // seeds the store tap('Back') reads
+	secretFile := filepath.Join(root, "secret.csv")
+	require.NoError(t, os.WriteFile(secretFile, []byte("hunter2_password,x\n1,2\n"), 0o600))
 	csvFile := filepath.Join(root, "in.csv")
 	require.NoError(t, os.WriteFile(csvFile, []byte("a\n1\n2\n"), 0o644))
 	port, log := rolesServer(t, root, "--pipeline", p, "-c", "root="+root, "-v", "n=4")
@@ -145,6 +147,8 @@ func TestServeRoles(t *testing.T) {
 
 	admin := connectAs(t, port, "root")
 	_, err := admin.Exec(ctx, "CREATE TABLE items AS SELECT range AS id FROM range(5)")
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, "CREATE VIEW secret_view AS SELECT * FROM read_csv('"+secretFile+"')")
 	require.NoError(t, err)
 	_, err = admin.Exec(ctx, "CREATE VIEW passwd AS SELECT * FROM read_csv('/etc/passwd', header = false)")
 	require.NoError(t, err)
@@ -200,6 +204,18 @@ func TestServeRoles(t *testing.T) {
 		}
 		_, statErr := os.Stat(out)
 		require.True(t, os.IsNotExist(statErr), "COPY wrote %s", out)
+		// DuckDB's suggestions in a bind error would complete a guess from the file's header.
+		for _, q := range []string{
+			"SELECT hunter FROM read_csv('" + secretFile + "')",
+			"SELECT hunter FROM '" + secretFile + "'",
+			"SELECT hunter FROM secret_view",
+		} {
+			_, err := user.Exec(ctx, q)
+			var pe *pgconn.PgError
+			require.ErrorAs(t, err, &pe, q)
+			require.Equal(t, "42703", pe.Code, q)
+			require.NotContains(t, pe.Message+pe.Detail+pe.Hint, "hunter2_password", q)
+		}
 		// Parameters are checked with their values (extended protocol).
 		_, err = user.Exec(ctx, "SELECT * FROM read_text($1)", "/etc/passwd")
 		requireDenied(t, err, "read_text($1)")
