@@ -447,36 +447,25 @@ func explainTarget(sql string) (string, bool) {
 }
 
 // prepareTarget is the statement of PREPARE name [(types)] AS statement.
-func prepareTarget(sql string) (string, bool) {
-	toks := tokenize(sql)
-	depth := 0
-	for i, t := range toks {
-		switch {
-		case t.kind == tokPunct && t.text == "(":
-			depth++
-		case t.kind == tokPunct && t.text == ")":
-			depth--
-		case i > 1 && depth == 0 && t.kind == tokWord && t.upper == "AS" && i+1 < len(toks):
-			return sql[toks[i+1].start:], true
-		}
-	}
-	return "", false
-}
+func prepareTarget(sql string) (string, bool) { return afterAS(sql, "PREPARE") }
 
-// viewQuery is the query of CREATE … VIEW name [(columns)] AS query: what follows the first
-// AS outside parentheses after VIEW.
-func viewQuery(sql string) (string, bool) {
+// viewQuery is the query of CREATE … VIEW name [(columns)] AS query.
+func viewQuery(sql string) (string, bool) { return afterAS(sql, "VIEW") }
+
+// afterAS is what follows the first AS outside parentheses after keyword and the name that
+// follows it.
+func afterAS(sql, keyword string) (string, bool) {
 	toks := tokenize(sql)
-	seenView, depth := false, 0
+	seen, depth := -1, 0
 	for i, t := range toks {
 		switch {
 		case t.kind == tokPunct && t.text == "(":
 			depth++
 		case t.kind == tokPunct && t.text == ")":
 			depth--
-		case t.kind == tokWord && t.upper == "VIEW" && depth == 0:
-			seenView = true
-		case seenView && depth == 0 && t.kind == tokWord && t.upper == "AS" && i+1 < len(toks):
+		case seen < 0 && depth == 0 && t.kind == tokWord && t.upper == keyword:
+			seen = i
+		case seen >= 0 && i > seen+1 && depth == 0 && t.kind == tokWord && t.upper == "AS" && i+1 < len(toks):
 			return sql[toks[i+1].start:], true
 		}
 	}
