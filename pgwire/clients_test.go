@@ -68,7 +68,8 @@ func clientTargets(t *testing.T) []clientTarget {
 	sqlfuncs.RegisterGlobal(db, c)
 
 	users := filepath.Join(t.TempDir(), "users")
-	require.NoError(t, AddUser(users, clientUser, clientPassword))
+	_, err = AddUserRole(users, clientUser, clientPassword, RoleAdmin) // protocol conformance, not permissions
+	require.NoError(t, err)
 	ts := startServer(t, Config{DB: db, UsersFile: users})
 	pg := testpg.Start(t, testpg.Options{User: clientUser, Password: clientPassword})
 	return []clientTarget{

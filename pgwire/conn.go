@@ -158,6 +158,8 @@ type conn struct {
 	serving atomic.Bool
 
 	user, database string
+	role           Role        // set by authenticate; anything but RoleAdmin passes the gate (policy.go)
+	policy         *userPolicy // the gate's state for a restricted session, nil for admins
 	pid            uint32
 	secret         [4]byte
 	registered     bool

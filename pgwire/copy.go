@@ -306,6 +306,11 @@ func (c *conn) runCopy(p *portal) error {
 }
 
 func (c *conn) copyOut(p *portal, cmd *copyCmd) error {
+	if c.restricted() {
+		if pe := c.gateSQL(c.ctx, cmd.selectSQL(), nil); pe != nil {
+			return pe
+		}
+	}
 	prep, err := c.sess.Prepare(c.ctx, cmd.selectSQL())
 	if err != nil {
 		return c.toPGError(err, cmd.selectSQL(), sqlPiece{})

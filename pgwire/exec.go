@@ -231,6 +231,15 @@ func (c *conn) armPortal(p *portal, moreInBatch bool) (func(), error) {
 		if err := bindArgs(p.stmt.duck, p.args); err != nil {
 			return nil, err
 		}
+		if c.restricted() {
+			// Again at each run: the parameters' values, and the catalog (a view) may have
+			// changed since Parse.
+			if st := p.stmt; st.checked {
+				st.checked = false
+			} else if pe := c.checkStmt(c.ctx, st.sql, st.stype, p.args, false); pe != nil {
+				return nil, pe
+			}
+		}
 		p.ctx, p.cancel = context.WithCancelCause(c.ctx)
 	}
 	c.setRunning(p.cancel)

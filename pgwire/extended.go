@@ -49,6 +49,11 @@ func (c *conn) parseOne(text string, declared []uint32) (*stmt, error) {
 	if err := c.quiesce(nil); err != nil {
 		return nil, err
 	}
+	if c.restricted() {
+		if pe := c.precheckScript(text); pe != nil {
+			return nil, pe
+		}
+	}
 	ext, err := c.sess.ExtractStatements(c.ctx, text)
 	if err != nil {
 		if isBeginWithModes(text) || parseGUCStatement(text) != nil {

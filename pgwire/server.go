@@ -125,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("pgwire: users file: %w", err)
 		}
 		us.log = cfg.Logger
+		us.warnNoRole(us.users)
 		s.users = us
 		if method == "" {
 			method = AuthSCRAM

@@ -48,6 +48,9 @@ func (c *conn) openSession(params map[string]string) *pgError {
 		return fatalError(codeInternalError, "cannot open a database session: %v", err)
 	}
 	c.sess = sess
+	if err := c.initPolicy(); err != nil {
+		return fatalError(codeInternalError, "cannot open a database session: %v", err)
+	}
 	if _, err := sess.Exec(c.ctx, "CREATE OR REPLACE TEMP MACRO version() AS "+engine.QuoteLiteral(versionString())); err != nil {
 		c.srv.log.Debug("pgwire: cannot install version()", "err", err)
 	}
@@ -120,6 +123,11 @@ func (c *conn) applySetting(name, value string, report bool) *pgError {
 	}
 	if err := c.quiesce(nil); err != nil {
 		return c.toPGError(err, "", sqlPiece{})
+	}
+	if c.restricted() {
+		if pe := c.checkSetting(name); pe != nil {
+			return pe
+		}
 	}
 	if _, err := c.sess.Exec(c.ctx, "SET "+engine.QuoteIdent(name)+" = "+engine.QuoteLiteral(value)); err != nil {
 		return c.toPGError(err, "", sqlPiece{})

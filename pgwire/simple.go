@@ -24,7 +24,14 @@ func (c *conn) simpleQuery(q string) {
 		delete(c.portals, "")
 	}
 	q = rewriteLiterals(q)
-	units, cleanup, pe := c.splitQuery(q)
+	var pe *pgError
+	if c.restricted() {
+		pe = c.precheckScript(q)
+	}
+	units, cleanup := []simpleUnit(nil), func() {}
+	if pe == nil {
+		units, cleanup, pe = c.splitQuery(q)
+	}
 	defer cleanup()
 	if pe != nil {
 		c.sendError(pe)

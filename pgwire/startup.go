@@ -279,9 +279,13 @@ func parseOptions(s string) ([][2]string, error) {
 func (c *conn) authenticate() bool {
 	method := c.srv.authMethod
 	if method == AuthTrust {
+		c.role = RoleAdmin // loopback only: the local developer
 		return true
 	}
 	u := c.srv.users.lookup(c.user)
+	if u != nil {
+		c.role = u.role
+	}
 	var ok bool
 	var err error
 	switch {

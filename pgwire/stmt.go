@@ -41,6 +41,11 @@ type stmt struct {
 	txn   txnOp
 	guc   *gucCmd
 
+	// the gate (policy.go) of a restricted session: the SQL DuckDB prepared, and whether it
+	// was checked and not yet run since (so its first run needs no second check)
+	sql     string
+	checked bool
+
 	refs    int  // portals using the statement
 	dropped bool // closed or replaced by the client; released when the last portal closes
 
@@ -173,12 +178,21 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 	if err := c.quiesce(nil); err != nil {
 		return nil, err
 	}
+	if c.restricted() {
+		if text == "" {
+			return nil, c.deny("this statement", "cannot be checked without its text: send it as a query of its own")
+		}
+		if pe := c.precheck(text); pe != nil {
+			return nil, pe
+		}
+	}
 	var src *rewrite.Source // the table the result columns come from
+	prepared := text        // the SQL DuckDB prepares, which the gate checks (policy.go)
 	if text != "" {
 		if q, pe := c.showStatement(ctx, text); pe != nil {
 			return nil, pe
 		} else if q != "" {
-			prepare = func() (*engine.Prepared, error) { return c.sess.Prepare(ctx, q) }
+			prepare = func() (*engine.Prepared, error) { prepared = q; return c.sess.Prepare(ctx, q) }
 		} else if rw, from := c.pgRewrite(ctx, text); rw != text || from != nil {
 			src = from
 			orig := prepare
@@ -193,6 +207,7 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 					// the client's.
 					return orig()
 				}
+				prepared = rw
 				return p, nil
 			}
 		}
@@ -207,12 +222,15 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		}
 		// SHOW of a DuckDB setting (DuckDB's own SHOW describes tables).
 		if cmd := parseGUCStatement(text); cmd != nil && cmd.kind == gucShow && cmd.name != "" {
-			if p2, err2 := c.sess.Prepare(ctx, "SELECT CAST(current_setting("+engine.QuoteLiteral(cmd.name)+") AS VARCHAR) AS "+engine.QuoteIdent(cmd.name)); err2 == nil {
-				p = p2
-				err = nil
+			q := "SELECT CAST(current_setting(" + engine.QuoteLiteral(cmd.name) + ") AS VARCHAR) AS " + engine.QuoteIdent(cmd.name)
+			if p2, err2 := c.sess.Prepare(ctx, q); err2 == nil {
+				p, err, prepared = p2, nil, q
 			}
 		}
 		if err != nil {
+			if c.restricted() {
+				return nil, scrubBindError(err)
+			}
 			return nil, err
 		}
 	}
@@ -228,6 +246,25 @@ func (c *conn) newStmt(ctx context.Context, text string, prepare func() (*engine
 		st.txn = txnOpOf(text)
 	}
 	n := p.NumParams()
+	if c.restricted() {
+		// Checked before the client sees anything of the statement (its columns may name
+		// what a file holds); statements with parameters again at Execute, with their values.
+		st.sql = prepared
+		pe := c.checkStmt(ctx, prepared, st.stype, make([]any, n), isUnresolved(p))
+		p.Close()
+		st.duck = nil
+		if pe != nil {
+			st.close()
+			return nil, pe
+		}
+		// Prepared again after the check: a statement prepared before another one ran on
+		// the connection loses ankaflow's Go table functions' bind state.
+		if p, err = c.sess.Prepare(ctx, prepared); err != nil {
+			return nil, err
+		}
+		st.duck = p
+		st.checked = n == 0
+	}
 	st.paramTypes = make([]engine.TypeInfo, n)
 	st.paramOIDs = make([]uint32, n)
 	for i := 0; i < n; i++ {

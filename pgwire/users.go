@@ -21,10 +21,11 @@ import (
 	"time"
 )
 
-// The users file lists one user per line as two double-quoted fields, the user name and its
-// password verifier (the format of PgBouncer's userlist.txt):
+// The users file lists one user per line as double-quoted fields, the user name and its
+// password verifier (the format of PgBouncer's userlist.txt), and optionally the user's role
+// (role.go): "admin" or "user". A line without a role is a "user" (secure by default).
 //
-//	"alice" "SCRAM-SHA-256$4096:<salt>$<StoredKey>:<ServerKey>"
+//	"alice" "SCRAM-SHA-256$4096:<salt>$<StoredKey>:<ServerKey>" "admin"
 //	"bob"   "md5<md5 hex of password+username>"
 //
 // A double quote inside a field is written twice. Blank lines and lines starting with # or ;
@@ -47,6 +48,9 @@ type userEntry struct {
 	name  string
 	scram *scramVerifier
 	md5   string // "md5" + 32 hex digits
+	role  Role   // RoleUser unless the line says "admin"
+	// noRole: the line names no role (files written before roles existed); it gets RoleUser
+	noRole bool
 }
 
 // HashPassword returns a SCRAM-SHA-256 verifier for password in PostgreSQL's format:
@@ -141,10 +145,17 @@ func parseUsers(path string, data []byte) (map[string]*userEntry, error) {
 			continue
 		}
 		fields, err := quotedFields(line)
-		if err != nil || len(fields) != 2 {
-			return nil, fmt.Errorf("%s:%d: expected \"user\" \"verifier\"", path, lineNo)
+		if err != nil || len(fields) < 2 || len(fields) > 3 {
+			return nil, fmt.Errorf("%s:%d: expected \"user\" \"verifier\" [\"role\"]", path, lineNo)
 		}
-		u := &userEntry{name: fields[0]}
+		u := &userEntry{name: fields[0], role: RoleUser, noRole: len(fields) == 2}
+		if len(fields) == 3 {
+			r, err := ParseRole(fields[2])
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: user %q: %v", path, lineNo, u.name, err)
+			}
+			u.role = r
+		}
 		switch v := fields[1]; {
 		case strings.HasPrefix(v, "SCRAM-SHA-256$"):
 			sv, err := parseScramVerifier(v)
@@ -204,31 +215,51 @@ func quoteField(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // AddUser adds a user to the users file, or replaces the user's password, storing a
 // SCRAM-SHA-256 verifier. The file is created (mode 0600) if missing and rewritten atomically.
+// A new user gets RoleUser; an existing one keeps the role its line names (see AddUserRole).
 func AddUser(usersFile, user, password string) error {
+	_, err := AddUserRole(usersFile, user, password, "")
+	return err
+}
+
+// AddUserRole is AddUser with a role: "" keeps an existing user's role (RoleUser for a new
+// user or a line without one), otherwise the line gets this role. It returns the role saved.
+func AddUserRole(usersFile, user, password string, role Role) (Role, error) {
+	if role != "" {
+		if _, err := ParseRole(string(role)); err != nil {
+			return "", err
+		}
+	}
 	if user == "" {
-		return errors.New("user name must not be empty")
+		return "", errors.New("user name must not be empty")
 	}
 	if password == "" {
-		return errors.New("password must not be empty")
+		return "", errors.New("password must not be empty")
 	}
 	verifier, err := HashPassword(password)
 	if err != nil {
-		return err
+		return "", err
 	}
 	data, err := os.ReadFile(usersFile)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+		return "", err
 	}
-	if _, err := parseUsers(usersFile, data); err != nil {
-		return err
+	old, err := parseUsers(usersFile, data)
+	if err != nil {
+		return "", err
 	}
-	newLine := quoteField(user) + " " + quoteField(verifier)
+	if role == "" {
+		role = RoleUser
+		if u := old[user]; u != nil {
+			role = u.role
+		}
+	}
+	newLine := quoteField(user) + " " + quoteField(verifier) + " " + quoteField(string(role))
 	var lines []string
 	replaced := false
 	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
 		t := strings.TrimSpace(line)
 		if t != "" && t[0] == '"' {
-			if f, err := quotedFields(t); err == nil && len(f) == 2 && f[0] == user {
+			if f, err := quotedFields(t); err == nil && (len(f) == 2 || len(f) == 3) && f[0] == user {
 				if !replaced {
 					lines = append(lines, newLine)
 					replaced = true
@@ -246,21 +277,21 @@ func AddUser(usersFile, user, password string) error {
 	out := strings.Join(lines, "\n") + "\n"
 	tmp, err := os.CreateTemp(filepath.Dir(usersFile), ".users-*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return err
+		return "", err
 	}
 	if _, err := tmp.WriteString(out); err != nil {
 		tmp.Close()
-		return err
+		return "", err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp.Name(), usersFile)
+	return role, os.Rename(tmp.Name(), usersFile)
 }
 
 // userStore serves the users file, re-reading it when it changes (so `ankaflow adduser` takes effect
@@ -312,6 +343,7 @@ func (us *userStore) get() (map[string]*userEntry, error) {
 		return nil, err
 	}
 	us.users, us.modTime, us.size = users, st.ModTime(), st.Size()
+	us.warnNoRole(users)
 	return users, nil
 }
 

@@ -30,7 +30,10 @@ var validateFlags = []flagSpec{
 	{names: []string{"--db"}, arity: 1, meta: "PATH", help: "the database the pipeline will run on (tables may pre-exist)"},
 }
 
-var addUserFlags = []flagSpec{{names: []string{"--users"}, arity: 1, meta: "FILE", help: "users file"}}
+var addUserFlags = []flagSpec{
+	{names: []string{"--users"}, arity: 1, meta: "FILE", help: "users file"},
+	{names: []string{"--role"}, arity: 1, meta: "ROLE", help: "user (default for a new user: no file access outside --allow-dir, no ATTACH/INSTALL/LOAD/global SET) or admin (everything)"},
+}
 
 var commands = []command{
 	{name: "run", usage: "run FILE.yaml [flags]", flags: func() []flagSpec { return runFlags },

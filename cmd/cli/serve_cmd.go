@@ -125,9 +125,16 @@ func cmdAddUser(args []string, io *stdio) error {
 	if pw == "" {
 		return usagef("adduser reads the password from the first line of standard input; it was empty (%v)", err)
 	}
-	if err := pgwire.AddUser(p.str("--users"), name, pw); err != nil {
+	var role pgwire.Role
+	if p.has("--role") {
+		if role, err = pgwire.ParseRole(p.str("--role")); err != nil {
+			return usagef("--role: %v", err)
+		}
+	}
+	saved, err := pgwire.AddUserRole(p.str("--users"), name, pw, role)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.err, "user %s saved in %s (SCRAM-SHA-256 verifier)\n", name, p.str("--users"))
+	fmt.Fprintf(io.err, "user %s saved in %s (SCRAM-SHA-256 verifier, role %s)\n", name, p.str("--users"), saved)
 	return nil
 }

@@ -27,7 +27,7 @@ func TestServeCommand(t *testing.T) {
 	p := filepath.Join(root, "p.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(storePipeline), 0o644))
 	users := filepath.Join(root, "users")
-	cliRun(t, "s3cret pass\n", "adduser", "--users", users, "analyst")
+	cliRun(t, "s3cret pass\n", "adduser", "--users", users, "--role", "admin", "analyst") // runs pipeline files: an admin
 
 	// Seed the store the pipeline's connections point at.
 	cliRun(t, "", "run", p, "-v", "n=4", "-c", "root="+root)
