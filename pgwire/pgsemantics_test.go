@@ -151,7 +151,7 @@ func TestRowDescriptionTableColumns(t *testing.T) {
 			"SELECT o.note FROM sales.orders o WHERE o.id > 0 ORDER BY 1 LIMIT 1",
 			"SELECT count(*) FROM customers",
 		} {
-			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec} {
+			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec, pgx.QueryExecModeSimpleProtocol} {
 				rows, err := c.Query(ctx, q, mode)
 				require.NoError(t, err, q)
 				rows.Close()
@@ -164,6 +164,30 @@ func TestRowDescriptionTableColumns(t *testing.T) {
 				}
 			}
 		}
+		// A table replaced, or a column added, under the same name: the numbers follow (the
+		// server caches what it looked up until the catalog may have changed).
+		simple := func(q string) {
+			rows, err := c.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+			require.NoError(t, err, q)
+			rows.Close()
+			require.NoError(t, rows.Err(), q)
+			for _, f := range rows.FieldDescriptions() {
+				table := "0"
+				if f.TableOID != 0 {
+					require.NoError(t, c.QueryRow(ctx, fmt.Sprintf("SELECT %d::oid::regclass::text", f.TableOID), pgx.QueryExecModeSimpleProtocol).Scan(&table))
+				}
+				out = append(out, fmt.Sprintf("%s %s.%d", f.Name, table, f.TableAttributeNumber))
+			}
+		}
+		simple("SELECT qty, order_id FROM sales.lines")
+		simple("DROP TABLE sales.lines")
+		simple("CREATE TABLE sales.lines (qty integer, order_id bigint)")
+		simple("SELECT qty, order_id FROM sales.lines")
+		simple("SELECT * FROM sales.lines")
+		simple("ALTER TABLE sales.lines ADD COLUMN note text")
+		simple("SELECT * FROM sales.lines")
+		simple("BEGIN; CREATE TABLE sales.later (x integer, y integer); COMMIT")
+		simple("SELECT y FROM sales.later")
 		return out
 	}
 	want := describe(pg.URL(pg.Database))
