@@ -110,7 +110,26 @@ public class Client {
                 for (int i = 1; i <= rmd.getColumnCount(); i++) {
                     show("rsmd " + i, rmd.getColumnName(i) + "|" + rmd.getColumnTypeName(i) + "|" + rmd.getColumnType(i) + "|" + rmd.getPrecision(i) + "|" + rmd.getScale(i));
                 }
+                sourceColumns("rsmd extended", rmd);
             }
+        }
+        // The simple query protocol (preferQueryMode=simple): RowDescription names the source
+        // table and column there too.
+        p.setProperty("preferQueryMode", "simple");
+        try (Connection c = DriverManager.getConnection(url, p);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT email, id, score + 1 AS more FROM customers")) {
+            sourceColumns("rsmd simple", rs.getMetaData());
+        }
+    }
+
+    // sourceColumns prints what pgjdbc reads from the table OID and column number of each
+    // result column: its table, nullability and whether it is generated.
+    static void sourceColumns(String name, ResultSetMetaData rmd) throws SQLException {
+        for (int i = 1; i <= rmd.getColumnCount(); i++) {
+            org.postgresql.PGResultSetMetaData pg = rmd.unwrap(org.postgresql.PGResultSetMetaData.class);
+            show(name + " " + i, rmd.getColumnName(i) + "|" + rmd.getTableName(i) + "|" + pg.getBaseSchemaName(i) + "." + pg.getBaseTableName(i) + "." + pg.getBaseColumnName(i) + "|"
+                    + rmd.isNullable(i) + "|" + rmd.isAutoIncrement(i));
         }
     }
 }
