@@ -142,7 +142,7 @@ type conn struct {
 	rd      *bufio.Reader
 	out     []byte
 	remote  string
-	parsing bool // preparing an extended-protocol Parse (pgcatalog.go: describeSource)
+	sources map[sourceKey]sourceEntry // result columns' source tables (rowsource.go)
 	started time.Time
 	tls     bool
 
@@ -700,6 +700,7 @@ func (c *conn) endImplicit(commit bool) error {
 		return nil
 	}
 	c.implicit = false
+	defer noteCatalogChange() // what the block created or dropped is now seen, or gone
 	if !commit {
 		_, err := c.sess.Exec(context.WithoutCancel(c.ctx), "ROLLBACK")
 		return err

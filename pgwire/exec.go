@@ -115,6 +115,11 @@ func (p *portal) nextBatch() (bool, error) {
 // simple is the simple-query protocol: it sends RowDescription itself.
 func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 	st := p.stmt
+	defer func() {
+		if p.done && changesCatalog(st) {
+			noteCatalogChange()
+		}
+	}()
 	p.lastSent = 0
 	if p.done {
 		switch {

@@ -24,9 +24,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		st = &stmt{text: text, kind: kindEmpty}
 	} else {
 		var err error
-		c.parsing = true // Parse: the statement is described once and executed many times
 		st, err = c.parseOne(text, m.ParameterOIDs)
-		c.parsing = false
 		if err != nil {
 			return err
 		}

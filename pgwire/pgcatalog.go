@@ -165,13 +165,33 @@ func (c *conn) pgRewrite(ctx context.Context, text string) (string, *rewrite.Sou
 
 // describeSource fills in the table OID and column numbers of result columns that are plain
 // columns of one table, as PostgreSQL's RowDescription carries them (pgjdbc's getTableName and
-// isNullable read them). Only for the extended protocol's Parse: the lookup costs about two
-// milliseconds, paid once per prepared statement there, but on every simple Query (whose
-// clients, psql and psycopg2, do not read these fields).
+// isNullable read them), in both protocols. The table is looked up once per connection and
+// catalog generation (rowsource.go), so a repeated query pays a map lookup.
 func (c *conn) describeSource(ctx context.Context, cols []resultCol, src *rewrite.Source) {
-	if !c.parsing || src == nil || len(cols) == 0 || (!src.Star && len(src.Columns) != len(cols)) {
+	if src == nil || len(cols) == 0 || (!src.Star && len(src.Columns) != len(cols)) {
 		return
 	}
+	e := c.sourceOf(ctx, src)
+	if !e.found {
+		return
+	}
+	names := src.Columns
+	if src.Star {
+		if len(e.order) != len(cols) {
+			return
+		}
+		names = e.order
+	}
+	for i, n := range names {
+		if a, ok := e.attnum[strings.ToLower(n)]; ok && n != "" {
+			cols[i].tableOID, cols[i].attnum = e.oid, a
+		}
+	}
+}
+
+// lookupSource finds the table a query reads (along the search path when unqualified) and
+// its columns' numbers in DuckDB's catalog.
+func (c *conn) lookupSource(ctx context.Context, src *rewrite.Source) sourceEntry {
 	schema := src.Schema
 	if strings.EqualFold(schema, "public") {
 		schema = "main"
@@ -185,37 +205,28 @@ WHERE t.database_name IN (current_database(), 'temp') AND lower(t.table_name) = 
   AND (? <> '' OR t.database_name = 'temp' OR list_contains(current_schemas(false), t.schema_name) OR (t.schema_name = 'main' AND current_setting('search_path') = ''))
 ORDER BY t.database_name = 'temp' DESC LIMIT 1`, src.Table, schema, schema, schema).Scan(&table, &db, &sch, &name)
 	if err != nil {
-		return
+		return sourceEntry{}
 	}
 	rows, err := c.sess.QueryContext(ctx, "SELECT name, cid + 1 FROM pragma_table_info(?) ORDER BY cid",
 		engine.QuoteIdent(db)+"."+engine.QuoteIdent(sch)+"."+engine.QuoteIdent(name))
 	if err != nil {
-		return
+		return sourceEntry{}
 	}
 	defer rows.Close()
-	attnum := map[string]int16{}
-	var order []string
+	e := sourceEntry{found: true, oid: uint32(table), attnum: map[string]int16{}}
 	for rows.Next() {
 		var col string
 		var idx int16
 		if rows.Scan(&col, &idx) != nil {
-			return
+			return sourceEntry{}
 		}
-		attnum[strings.ToLower(col)] = idx
-		order = append(order, col)
+		e.attnum[strings.ToLower(col)] = idx
+		e.order = append(e.order, col)
 	}
-	names := src.Columns
-	if src.Star {
-		if len(order) != len(cols) {
-			return
-		}
-		names = order
+	if rows.Err() != nil {
+		return sourceEntry{}
 	}
-	for i, n := range names {
-		if a, ok := attnum[strings.ToLower(n)]; ok && n != "" {
-			cols[i].tableOID, cols[i].attnum = uint32(table), a
-		}
-	}
+	return e
 }
 
 // rewritePGNames removes what DuckDB's parser cannot read at all, before the statement is

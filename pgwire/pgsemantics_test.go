@@ -145,25 +145,42 @@ func TestRowDescriptionTableColumns(t *testing.T) {
 		_, err = c.Exec(ctx, catalogSchema, pgx.QueryExecModeSimpleProtocol)
 		require.NoError(t, err)
 		var out []string
+		// query runs q and notes each result column's table and number.
+		query := func(q string, mode pgx.QueryExecMode) {
+			rows, err := c.Query(ctx, q, mode)
+			require.NoError(t, err, q)
+			rows.Close()
+			require.NoError(t, rows.Err(), q)
+			for _, f := range rows.FieldDescriptions() {
+				table := "0"
+				if f.TableOID != 0 {
+					require.NoError(t, c.QueryRow(ctx, fmt.Sprintf("SELECT %d::oid::regclass::text", f.TableOID), pgx.QueryExecModeSimpleProtocol).Scan(&table))
+				}
+				out = append(out, fmt.Sprintf("%s %s.%d", f.Name, table, f.TableAttributeNumber))
+			}
+		}
 		for _, q := range []string{
 			"SELECT email, id, 1 AS one, score + 1 AS more FROM customers",
 			"SELECT * FROM sales.orders",
 			"SELECT o.note FROM sales.orders o WHERE o.id > 0 ORDER BY 1 LIMIT 1",
 			"SELECT count(*) FROM customers",
 		} {
-			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec} {
-				rows, err := c.Query(ctx, q, mode)
-				require.NoError(t, err, q)
-				rows.Close()
-				for _, f := range rows.FieldDescriptions() {
-					table := "0"
-					if f.TableOID != 0 {
-						require.NoError(t, c.QueryRow(ctx, fmt.Sprintf("SELECT %d::oid::regclass::text", f.TableOID), pgx.QueryExecModeSimpleProtocol).Scan(&table))
-					}
-					out = append(out, fmt.Sprintf("%s %s.%d", f.Name, table, f.TableAttributeNumber))
-				}
+			for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec, pgx.QueryExecModeSimpleProtocol} {
+				query(q, mode)
 			}
 		}
+		// A table replaced, or a column added, under the same name: the numbers follow (the
+		// server caches what it looked up until the catalog may have changed).
+		simple := func(q string) { query(q, pgx.QueryExecModeSimpleProtocol) }
+		simple("SELECT qty, order_id FROM sales.lines")
+		simple("DROP TABLE sales.lines")
+		simple("CREATE TABLE sales.lines (qty integer, order_id bigint)")
+		simple("SELECT qty, order_id FROM sales.lines")
+		simple("SELECT * FROM sales.lines")
+		simple("ALTER TABLE sales.lines ADD COLUMN note text")
+		simple("SELECT * FROM sales.lines")
+		simple("BEGIN; CREATE TABLE sales.later (x integer, y integer); COMMIT")
+		simple("SELECT y FROM sales.later")
 		return out
 	}
 	want := describe(pg.URL(pg.Database))

@@ -104,7 +104,7 @@ var (
 
 func objects() []object {
 	objOnce.Do(func() {
-		objs = dependencyOrder(append(append(macros(), views()...), infoSchemaObjects()...))
+		objs = dependencyOrder(append(append(append(macros(), views()...), infoSchemaObjects()...), sizeObjects()...))
 	})
 	return objs
 }

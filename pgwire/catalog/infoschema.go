@@ -10,6 +10,8 @@ var infoSchemaViews = map[string]string{
 	"columns":  "ankaflow_is_columns",
 	"tables":   "ankaflow_is_tables",
 	"schemata": "ankaflow_is_schemata",
+	"routines": "ankaflow_is_routines",
+	"views":    "ankaflow_is_views",
 }
 
 // InformationSchema maps information_schema view names to their qualified replacements.
@@ -49,5 +51,12 @@ FROM information_schema.tables t WHERE t.table_catalog `+isUserCatalog),
     `+q("ankaflow_current_database")+`() AS catalog_name,
     `+isSchema("s.catalog_name", "s.schema_name")+` AS schema_name)
 FROM information_schema.schemata s WHERE s.catalog_name = current_database()`),
+		v("ankaflow_is_routines", routinesView()),
+		// DuckDB's views are not updatable; view_definition is DuckDB's CREATE VIEW statement,
+		// as pg_get_viewdef gives it.
+		v("ankaflow_is_views", `SELECT `+q("ankaflow_current_database")+`() AS table_catalog, `+nspName+` AS table_schema, view_name AS table_name,
+  sql AS view_definition, 'NONE' AS check_option, 'NO' AS is_updatable, 'NO' AS is_insertable_into,
+  'NO' AS is_trigger_updatable, 'NO' AS is_trigger_deletable, 'NO' AS is_trigger_insertable_into
+FROM duckdb_views() WHERE `+userDB+` AND NOT internal`),
 	}
 }

@@ -25,8 +25,8 @@ func macros() []object {
 		m("pg_get_userbyid", `(r) AS coalesce((SELECT rolname FROM `+q("pg_roles")+` WHERE oid = r), 'unknown (OID=' || r || ')')`),
 		m("pg_get_expr", `(e, r) AS e, (e, r, p) AS e`),
 		m("pg_get_indexdef", `(i) AS (SELECT indexdef FROM `+q("ankaflow_indexes")+` WHERE oid = i),
-  (i, c, p) AS CASE WHEN c = 0 THEN (SELECT indexdef FROM `+q("ankaflow_indexes")+` WHERE oid = i)
-    ELSE (SELECT ankaflow_a.attname FROM `+q("ankaflow_indexes")+` ankaflow_x, `+q("pg_attribute")+` ankaflow_a WHERE ankaflow_x.oid = i AND ankaflow_a.attrelid = ankaflow_x.table_oid AND ankaflow_a.attnum = ankaflow_x.indkey[c]) END`),
+  (i, c, p) AS CASE WHEN c = 0 THEN (SELECT CASE WHEN p THEN pretty_indexdef ELSE indexdef END FROM `+q("ankaflow_indexes")+` WHERE oid = i)
+    ELSE (SELECT ankaflow_x.exprs[c] FROM `+q("ankaflow_indexes")+` ankaflow_x WHERE ankaflow_x.oid = i) END`),
 		m("pg_get_constraintdef", `(c) AS (SELECT condef FROM `+q("ankaflow_constraints")+` WHERE oid = c), (c, p) AS (SELECT condef FROM `+q("ankaflow_constraints")+` WHERE oid = c)`),
 		m("pg_get_function_result", `(f) AS (SELECT result FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
 		m("pg_get_function_arguments", `(f) AS (SELECT arguments FROM `+q("ankaflow_functions")+` WHERE oid = f)`),
@@ -42,9 +42,6 @@ func macros() []object {
 		m("pg_get_statisticsobjdef_columns", `(o) AS CAST(NULL AS VARCHAR)`),
 		m("pg_relation_is_publishable", `(r) AS false`),
 		m("pg_partition_ancestors", `(r) AS unnest([CAST(r AS BIGINT)])`),
-		m("pg_table_size", `(r) AS CAST(0 AS BIGINT)`),
-		m("pg_total_relation_size", `(r) AS CAST(0 AS BIGINT)`),
-		m("pg_relation_size", `(r) AS CAST(0 AS BIGINT), (r, f) AS CAST(0 AS BIGINT)`),
 		m("pg_encoding_to_char", `(e) AS CASE WHEN e = 6 THEN 'UTF8' ELSE 'SQL_ASCII' END`),
 		m("pg_char_to_encoding", `(e) AS CASE WHEN upper(e) IN ('UTF8', 'UTF-8') THEN 6 ELSE 0 END`),
 		m("obj_description", `(o) AS (SELECT min(description) FROM `+q("pg_description")+` WHERE objoid = o AND objsubid = 0),

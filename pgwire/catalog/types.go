@@ -84,6 +84,7 @@ var builtinTypes = []pgType{
 	{2276, "any", "\"any\"", 4, "P", 0, 0},
 	{2277, "anyarray", "anyarray", -1, "P", 0, 0},
 	{2278, "void", "void", 4, "P", 0, 0},
+	{2283, "anyelement", "anyelement", 4, "P", 0, 0},
 	{2950, "uuid", "uuid", 16, "U", 0, 2951},
 	{2951, "_uuid", "uuid[]", -1, "A", 2950, 0},
 	{3802, "jsonb", "jsonb", -1, "U", 0, 3807},

@@ -90,18 +90,32 @@ LEFT JOIN (SELECT table_oid AS pk_table, min(oid) + 1 AS pk_index FROM `+q("anka
 
 		// Indexes: DuckDB's own (CREATE INDEX) and the ones behind primary-key and unique
 		// constraints, which DuckDB does not list as indexes (PostgreSQL does).
-		v("ankaflow_indexes", `SELECT i.index_oid AS oid, i.index_name AS relname, i.schema_oid, i.table_oid, i.is_unique, i.is_primary,
+		// exprs holds each key as PostgreSQL's pg_get_indexdef(index, n) prints it: a column's
+		// name, a function call, or another expression in parentheses (DuckDB keeps every
+		// expression wrapped in one more pair).
+		// indexdef is pg_get_indexdef's, which puts an expression other than a function call
+		// in one more pair of parentheses; pretty_indexdef is its pretty form (psql's \d).
+		v("ankaflow_indexes", `SELECT oid, relname, schema_oid, table_oid, is_unique, is_primary, indkey,
+  'CREATE ' || CASE WHEN is_unique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || relname || ' ON ' || nsp || '.' || table_name ||
+    ' USING btree (' || array_to_string(list_transform(list_zip(indkey, exprs), k -> CASE WHEN k[1] = 0 AND NOT regexp_full_match(k[2], '[A-Za-z_][A-Za-z0-9_.]*\(.*\)')
+      THEN '(' || k[2] || ')' ELSE k[2] END), ', ') || ')' AS indexdef,
+  database_name, exprs,
+  'CREATE ' || CASE WHEN is_unique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || relname || ' ON ' || nsp || '.' || table_name ||
+    ' USING btree (' || array_to_string(exprs, ', ') || ')' AS pretty_indexdef
+FROM (SELECT i.index_oid AS oid, i.index_name AS relname, i.schema_oid, i.table_oid, i.is_unique, i.is_primary, i.table_name, i.database_name,
+  `+strings.NewReplacer("schema_name", "i.schema_name", "database_name", "i.database_name").Replace(nspName)+` AS nsp,
   CAST(list_transform(i.expressions, e -> coalesce(list_position(cols.names, e), 0)) AS SMALLINT[]) AS indkey,
-  'CREATE ' || CASE WHEN i.is_unique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || i.index_name || ' ON ' ||
-    `+strings.NewReplacer("schema_name", "i.schema_name", "database_name", "i.database_name").Replace(nspName)+` || '.' || i.table_name ||
-    ' USING btree (' || array_to_string(i.expressions, ', ') || ')' AS indexdef, i.database_name
-FROM (SELECT * REPLACE (list_transform(string_split(trim(expressions, '[]'), ', '), e -> trim(e, )) AS expressions)
-  FROM duckdb_indexes()) i, (SELECT table_oid, list(column_name ORDER BY column_index) AS names FROM duckdb_columns() GROUP BY table_oid) cols
-WHERE cols.table_oid = i.table_oid AND (i.database_name = current_database() OR i.database_name = 'temp')
+  list_transform(i.expressions, e -> CASE WHEN list_contains(cols.names, e) THEN e WHEN e[1] = '(' AND e[-1] = ')' THEN e[2:-2] ELSE e END) AS exprs
+FROM (SELECT * REPLACE (list_transform(CAST(expressions AS VARCHAR[]),
+    -- DuckDB quotes a column that is a keyword ("name"); PostgreSQL does not need to
+    e -> CASE WHEN regexp_full_match(e, '"([^"]|"")*"') THEN replace(e[2:-2], '""', '"') ELSE e END) AS expressions) FROM duckdb_indexes()) i,
+  (SELECT table_oid, list(column_name ORDER BY column_index) AS names FROM duckdb_columns() GROUP BY table_oid) cols
+WHERE cols.table_oid = i.table_oid AND (i.database_name = current_database() OR i.database_name = 'temp'))
 UNION ALL
 SELECT oid + 1, conname, schema_oid, table_oid, true, contype = 'p', conkey,
   'CREATE UNIQUE INDEX ' || conname || ' ON ' || `+nspName+` || '.' || table_name || ' USING btree (' || array_to_string(constraint_column_names, ', ') || ')',
-  database_name
+  database_name, constraint_column_names,
+  'CREATE UNIQUE INDEX ' || conname || ' ON ' || `+nspName+` || '.' || table_name || ' USING btree (' || array_to_string(constraint_column_names, ', ') || ')'
 FROM `+q("ankaflow_constraints")+` WHERE contype IN ('p', 'u')`),
 
 		v("pg_index", `SELECT oid AS indexrelid, table_oid AS indrelid, CAST(len(indkey) AS SMALLINT) AS indnatts, CAST(len(indkey) AS SMALLINT) AS indnkeyatts,
@@ -142,7 +156,19 @@ FROM `+q("ankaflow_relations")),
   false AS attisdropped, true AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation,
   CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions, CAST(NULL AS VARCHAR[]) AS attfdwoptions, CAST(NULL AS VARCHAR) AS attmissingval
 FROM duckdb_columns() c LEFT JOIN `+q("pg_type")+` t ON t.oid = `+q("ankaflow_typeoid")+`(c.data_type)
-WHERE (c.database_name = current_database() OR c.database_name = 'temp')`),
+WHERE (c.database_name = current_database() OR c.database_name = 'temp')
+-- An index's own columns (psql's \d INDEX and \d schema.*): a key column has the table
+-- column's name and type; an expression is named after its function, or "expr", as
+-- PostgreSQL names them. DuckDB does not say an expression's type (0: unknown).
+UNION ALL
+SELECT x.oid, CASE WHEN x.k > 0 THEN c.column_name ELSE coalesce(nullif(regexp_extract(x.e, '^([A-Za-z_][A-Za-z0-9_]*)\(', 1), ''), 'expr') END,
+  CASE WHEN x.k > 0 THEN `+q("ankaflow_typeoid")+`(c.data_type) ELSE 0 END, -1, CAST(coalesce(t.typlen, -1) AS SMALLINT), CAST(x.n AS SMALLINT), 0, -1,
+  CASE WHEN x.k > 0 THEN `+q("ankaflow_typmod")+`(c.data_type, c.numeric_precision, c.numeric_scale) ELSE -1 END,
+  t.typlen BETWEEN 1 AND 8, 'i', coalesce(t.typstorage, 'p'), '', false, false, false, '', '', false, true, 0, coalesce(t.typcollation, 0),
+  NULL, NULL, NULL, NULL
+FROM (SELECT oid, table_oid, unnest(indkey) AS k, unnest(exprs) AS e, generate_subscripts(indkey, 1) AS n FROM `+q("ankaflow_indexes")+`) x
+LEFT JOIN duckdb_columns() c ON x.k > 0 AND c.table_oid = x.table_oid AND c.column_index = x.k
+LEFT JOIN `+q("pg_type")+` t ON t.oid = `+q("ankaflow_typeoid")+`(c.data_type)`),
 
 		v("pg_attrdef", `SELECT CAST(2000000000 + table_oid * 1000 + column_index AS BIGINT) AS oid, table_oid AS adrelid, CAST(column_index AS SMALLINT) AS adnum,
   column_default AS adbin
@@ -179,7 +205,7 @@ UNION ALL SELECT oid, 1255, 0, description FROM `+q("ankaflow_functions")+` WHER
     CASE WHEN p[2] IS NULL THEN p[1]
          WHEN p[1] LIKE 'col%' AND function_type <> 'macro' THEN `+q("ankaflow_display")+`(`+q("ankaflow_typeoid")+`(p[2]))
          ELSE p[1] || ' ' || `+q("ankaflow_display")+`(`+q("ankaflow_typeoid")+`(p[2])) END), ', ') AS arguments,
-  parameters, macro_definition, description, function_type, varargs
+  parameters, macro_definition, description, function_type, varargs, return_type
 FROM duckdb_functions() f
 WHERE database_name IN (current_database(), 'temp', 'system', '`+Name+`', 'Fn')`),
 
@@ -198,9 +224,12 @@ FROM `+q("ankaflow_functions")),
   CAST(NULL AS VARCHAR) AS daticulocale, CAST(NULL AS VARCHAR) AS datcollversion, CAST(NULL AS VARCHAR[]) AS datacl`),
 
 		// Roles: the session's user is oid 10 (the owner of every object: DuckDB has no owners),
-		// the other users of the users file follow in name order.
-		v("pg_roles", `SELECT rolname, rolname = getvariable('`+VarUser+`') AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb,
-  true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil,
+		// the other users of the users file follow in name order. Every user of the server may
+		// do anything DuckDB can (there are no privileges), so each is a superuser; none has
+		// the other attributes (roles come from the users file, not CREATE ROLE; one database;
+		// no replication or row-level security). pg_database_owner is PostgreSQL's own.
+		v("pg_roles", `SELECT rolname, oid <> 6171 AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb,
+  oid <> 6171 AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil,
   false AS rolbypassrls, CAST(NULL AS VARCHAR[]) AS rolconfig, oid
 FROM (SELECT coalesce(getvariable('`+VarUser+`'), 'duckdb') AS rolname, CAST(10 AS BIGINT) AS oid
   UNION ALL SELECT 'pg_database_owner', 6171

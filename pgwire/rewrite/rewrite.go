@@ -108,6 +108,7 @@ func (r *rewriter) rewriteNode(n node) any {
 		r.table(n)
 		return n
 	case "TABLE_FUNCTION":
+		r.tableFunctionArgs(n)
 		r.scalarTableFunction(n)
 		return n
 	}
