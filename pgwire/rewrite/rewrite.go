@@ -109,7 +109,7 @@ func (r *rewriter) rewriteNode(n node) any {
 		return n
 	case "TABLE_FUNCTION":
 		r.scalarTableFunction(n)
-		return n
+		return r.catalogUnnest(n)
 	}
 	switch str(n, "class") {
 	case "FUNCTION":
@@ -120,6 +120,8 @@ func (r *rewriter) rewriteNode(n node) any {
 		}
 	case "CAST":
 		return r.cast(n)
+	case "COMPARISON":
+		return r.regComparison(n)
 	case "COLLATE":
 		switch strings.ToLower(str(n, "collation")) {
 		case "pg_catalog.default", "default", "c", "posix", "pg_catalog.c", "pg_catalog.posix", `"c"`:
@@ -401,7 +403,9 @@ func SimilarToRegex(p string) string {
 // regclass is the relation's OID, an OID cast to regclass prints as its name.
 func (r *rewriter) cast(n node) any {
 	ct, _ := n["cast_type"].(node)
-	if id := str(ct, "id"); id == "VARCHAR" {
+	if id := str(ct, "id"); id == "LIST" {
+		return r.regListCast(n)
+	} else if id == "VARCHAR" {
 		// int2vector and oidvector columns print as space-separated numbers (SQLAlchemy
 		// splits ix.indkey::varchar); the catalog keeps them as lists
 		if col, ok := n["child"].(node); ok && str(col, "class") == "COLUMN_REF" {
