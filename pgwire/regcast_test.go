@@ -12,9 +12,10 @@ import (
 	"github.com/ankaflow/ankaflow/internal/testpg"
 )
 
-// reg* values compare by OID, arrays cast to regtype[] list the types' names, and unnest over a
-// catalog function works in FROM, as in PostgreSQL (pgcli's completion refresher sends all three).
-func TestRegCastsAndCatalogUnnestMatchPostgres(t *testing.T) {
+// reg* values compare by OID, arrays cast to regtype[] list the types' names, unnest over a
+// catalog function works in FROM (pgcli's completion refresher sends all three), and LIKE
+// escapes with a backslash (psql's tab completion), as in PostgreSQL.
+func TestRegCastsUnnestAndLikeMatchPostgres(t *testing.T) {
 	pg := testpg.Start(t, testpg.Options{})
 	ts := startServer(t, Config{})
 	ctx := context.Background()
@@ -39,6 +40,9 @@ func TestRegCastsAndCatalogUnnestMatchPostgres(t *testing.T) {
 		`SELECT * FROM unnest(current_schemas(true))`,
 		`SELECT s FROM unnest(current_schemas(false)) s`,
 		`SELECT x.y FROM unnest(current_schemas(false)) AS x(y)`,
+		`SELECT 'big_c' LIKE 'big\_%' AS a, 'bigxc' LIKE 'big\_%' AS b, 'BIG_C' ILIKE 'big\_%' AS c, 'bigxc' NOT LIKE 'big\_%' AS d,
+		   'BIGXC' NOT ILIKE 'big\_%' AS e, 'a\b' LIKE 'a\\b' AS f, 'a%' LIKE 'a\%' AS g, 'ab' LIKE 'a\%' AS h, 'a_' LIKE 'a#_' ESCAPE '#' AS i`,
+		`SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname LIKE 'cust%' AND c.relname NOT LIKE '%\_%'`,
 		`SET search_path TO sales, public`,
 		`SELECT * FROM unnest(current_schemas(false))`,
 	} {

@@ -42,7 +42,7 @@ func (tm *terminal) keys(keys ...string) {
 // text sends literal text (no key-name interpretation).
 func (tm *terminal) text(s string) {
 	tm.t.Helper()
-	out, err := exec.Command(tm.tmux, "-S", tm.socket, "send-keys", "-l", s).CombinedOutput()
+	out, err := exec.Command(tm.tmux, "-S", tm.socket, "send-keys", "-l", "--", s).CombinedOutput()
 	require.NoError(tm.t, err, "tmux send-keys: %s", out)
 }
 

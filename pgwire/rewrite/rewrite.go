@@ -268,6 +268,9 @@ func (r *rewriter) function(n node) any {
 		return n
 	}
 	children, _ := n["children"].([]any)
+	if out, ok := r.likeEscape(n, name, children); ok {
+		return out
+	}
 	opText := r.textAt(n)
 	switch {
 	case name == "regexp_full_match" && len(children) == 2 && strings.HasPrefix(opText, "~"):
