@@ -12,6 +12,9 @@
 //     pattern is translated to a regular expression.
 //   - division and modulo by zero raise division_by_zero (DuckDB returns NULL or infinity).
 //   - casts to regclass, regtype, regproc, regnamespace, oid and name; COLLATE "default"/"C".
+//   - reg* casts compare by OID; casts to regtype[] (regclass[], regnamespace[]) list names.
+//   - LIKE and ILIKE without ESCAPE escape with a backslash.
+//   - FROM unnest(<catalog function>) becomes a subquery (no subqueries in table functions).
 //   - current_user, session_user, user, current_role, current_catalog, current_schema.
 //   - the result columns are named as PostgreSQL names them (count, version, ?column?).
 package rewrite
