@@ -79,9 +79,9 @@ func TestPsqlTabCompletionMatchesPostgres(t *testing.T) {
 	require.Contains(t, screens[ts.port()][0], "postgres=# SELECT * FROM customers")
 }
 
-// settledScreen waits until the terminal shows the typed line after the marker and has not
-// changed for a second (psql has run its completion queries), and returns the screen from the
-// line after the marker.
+// settledScreen waits until psql has completed the typed line after the marker (every case
+// completes something against PostgreSQL) and the screen has not changed for a second, and
+// returns the screen from the line after the marker. After 30 s it returns what is there.
 func settledScreen(term *terminal, marker, line string) string {
 	term.t.Helper()
 	last, since := "", time.Now()
@@ -96,10 +96,16 @@ func settledScreen(term *terminal, marker, line string) string {
 		s = strings.TrimRight(s, "\n ")
 		if s != last {
 			last, since = s, time.Now()
-		} else if time.Since(since) > 4*time.Second && strings.Contains(s, line[:len(line)-1]) {
+		} else if s != "" && time.Since(since) > time.Second && completed(s, line) {
 			return s
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	return last
+}
+
+// completed reports whether psql changed the typed line: completed a word or listed candidates
+// (the line is then printed again under the list).
+func completed(screen, line string) bool {
+	return strings.Contains(screen, "\n") || !strings.HasSuffix(screen, strings.TrimRight(line, " "))
 }
