@@ -36,17 +36,18 @@ const (
 	moreCatalogPasswd = "pw 1"
 )
 
-// moreCatalogServers starts PostgreSQL (bootstrap user boot; tester and alice are plain
-// superusers, as every user of ankaflow is) and ankaflow with a users file holding tester and
-// alice, both with moreCatalogSchema. Returns the ports; psql connects as tester.
+// moreCatalogServers starts PostgreSQL (bootstrap user boot; tester is a plain superuser,
+// alice a login role without attributes) and ankaflow with a users file holding tester
+// (role admin) and alice (role user), both with moreCatalogSchema. Returns the ports; psql connects as tester.
 func moreCatalogServers(t *testing.T) (pgPort, ourPort int) {
 	t.Helper()
 	pg := testpg.Start(t, testpg.Options{User: "boot"})
-	r := runPsqlEnv(t, pg.Port, "postgres", []string{"PGUSER=boot"}, "-v", "ON_ERROR_STOP=1", "-c", "CREATE ROLE tester SUPERUSER LOGIN; CREATE ROLE alice SUPERUSER LOGIN")
+	r := runPsqlEnv(t, pg.Port, "postgres", []string{"PGUSER=boot"}, "-v", "ON_ERROR_STOP=1", "-c", "CREATE ROLE tester SUPERUSER LOGIN; CREATE ROLE alice LOGIN")
 	require.Equal(t, 0, r.code, r.stderr)
 	users := filepath.Join(t.TempDir(), "users")
-	for _, u := range []string{"tester", "alice"} {
-		require.NoError(t, AddUser(users, u, moreCatalogPasswd))
+	for u, role := range map[string]Role{"tester": RoleAdmin, "alice": RoleUser} {
+		_, err := AddUserRole(users, u, moreCatalogPasswd, role)
+		require.NoError(t, err)
 	}
 	ts := startServer(t, Config{UsersFile: users})
 	for port, fn := range map[int]string{pg.Port: pgPickFunction, ts.port(): duckPickFunction} {
@@ -62,7 +63,7 @@ func runMorePsql(t *testing.T, port int, args ...string) psqlResult {
 }
 
 // psql's \d of a schema's relations and of indexes lists each index's columns as PostgreSQL
-// does; \du shows the server's users as superusers; \dt+ has PostgreSQL's layout with sizes
+// does; \du shows admins as superusers and users of role user without attributes; \dt+ has PostgreSQL's layout with sizes
 // that grow with the data; pg_size_pretty formats as PostgreSQL's; information_schema.routines
 // and .views have PostgreSQL's columns and its values for the same objects.
 func TestPsqlIndexesRolesSizesMatchPostgres(t *testing.T) {
@@ -79,6 +80,13 @@ func TestPsqlIndexesRolesSizesMatchPostgres(t *testing.T) {
 	for _, cmd := range []string{`\d inv.*`, `\d inv.items_qty_name`, `\d inv.moves_pkey`, `\d inv.items`, `\d notes`,
 		`\du (tester|alice)`, `\du+ (tester|alice)`, `\dg tester`} {
 		same("-c", cmd)
+	}
+	// is_superuser agrees with \du for each user (psql's prompt ends in # or > from it).
+	for _, user := range []string{"tester", "alice"} {
+		want := runPsqlEnv(t, pgPort, "postgres", []string{"PGPASSWORD=" + moreCatalogPasswd, "PGUSER=" + user}, "-A", "-t", "-c", "SHOW is_superuser")
+		got := runPsqlEnv(t, ourPort, "postgres", []string{"PGPASSWORD=" + moreCatalogPasswd, "PGUSER=" + user}, "-A", "-t", "-c", "SHOW is_superuser")
+		require.Equal(t, 0, got.code, got.stderr)
+		assert.Equal(t, want.stdout, got.stdout, user)
 	}
 	// Expression indexes: PostgreSQL's column names and definitions (DuckDB does not say an
 	// expression's type).

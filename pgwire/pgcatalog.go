@@ -53,20 +53,28 @@ func (c *conn) initCatalog() {
 		c.srv.log.Warn("pgwire: cannot install the pg_catalog emulation", "err", err)
 		return
 	}
-	var roles []string
+	var roles, admins []string
 	if c.srv.users != nil {
 		if users, err := c.srv.users.get(); err == nil {
-			for name := range users {
+			for name, u := range users {
 				roles = append(roles, engine.QuoteLiteral(name))
+				if u.role == RoleAdmin && name != c.user {
+					admins = append(admins, engine.QuoteLiteral(name))
+				}
 			}
 		}
 	}
+	if c.role == RoleAdmin { // also the trust mode's user, who is in no users file
+		admins = append(admins, engine.QuoteLiteral(c.user))
+	}
 	sort.Strings(roles)
+	sort.Strings(admins)
 	stmts := []string{
 		"SET VARIABLE " + catalog.VarUser + " = " + engine.QuoteLiteral(c.user),
 		"SET VARIABLE " + catalog.VarDatabase + " = " + engine.QuoteLiteral(c.database),
 		"SET VARIABLE " + catalog.VarPID + " = " + strconv.Itoa(int(c.pid)),
 		"SET VARIABLE " + catalog.VarRoles + " = CAST([" + strings.Join(roles, ", ") + "] AS VARCHAR[])",
+		"SET VARIABLE " + catalog.VarAdmins + " = CAST([" + strings.Join(admins, ", ") + "] AS VARCHAR[])",
 		"SET integer_division = true",
 		"INSERT OR REPLACE INTO " + catalog.Qualified("ankaflow_sessions") + " VALUES (" + strconv.Itoa(int(c.pid)) + ", " +
 			engine.QuoteLiteral(c.user) + ", " + engine.QuoteLiteral(c.database) + ", " + engine.QuoteLiteral(c.gucs["application_name"]) + ", " +

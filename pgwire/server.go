@@ -54,6 +54,11 @@ type Server struct {
 	authMethod string
 	users      *userStore
 	tlsConfig  *tls.Config
+
+	// tlsEndPoint is the certificate's tls-server-end-point channel binding data; nil when the
+	// certificate has none, and then SCRAM-SHA-256-PLUS is not offered.
+	tlsEndPoint []byte
+
 	mockSecret []byte // derives fake SCRAM salts for unknown users
 
 	// authFailDelay is how long a failed login waits before its error (tests shorten it).
@@ -156,6 +161,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("pgwire: TLS: %w", err)
 		}
 		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if cert.Leaf != nil {
+			s.tlsEndPoint, _ = tlsServerEndPoint(cert.Leaf)
+		}
 	}
 	return s, nil
 }

@@ -59,6 +59,9 @@ func (c *conn) openSession(params map[string]string) *pgError {
 		c.gucs[strings.ToLower(g.name)] = g.def
 	}
 	c.gucs["session_authorization"] = c.user
+	if c.role == RoleAdmin {
+		c.gucs["is_superuser"] = "on" // as \du shows it (pg_roles.rolsuper)
+	}
 	c.gucs["timezone"] = serverTimeZone(c.ctx, sess)
 
 	// Startup parameters, then -c options (which win, as in PostgreSQL). Invalid values do not

@@ -2,13 +2,10 @@ package pgwire
 
 import (
 	"bufio"
-	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -368,105 +365,4 @@ func (c *conn) authMD5(u *userEntry) (bool, error) {
 	sum := md5.Sum(append([]byte(u.md5[3:]), salt[:]...))
 	want := "md5" + hex.EncodeToString(sum[:])
 	return subtle.ConstantTimeCompare([]byte(want), []byte(pm.Password)) == 1, nil
-}
-
-// authSCRAM runs SCRAM-SHA-256 (RFC 5802, RFC 7677) without channel binding. For an unknown
-// user (u == nil, or a user with only an MD5 hash) it runs the exchange against a made-up
-// verifier and fails at the end, as PostgreSQL does, so user names cannot be probed.
-func (c *conn) authSCRAM(u *userEntry) (bool, error) {
-	var v *scramVerifier
-	if u != nil {
-		v = u.scram
-	}
-	mock := v == nil
-	if mock {
-		h := hmac.New(sha256.New, c.srv.mockSecret)
-		h.Write([]byte(c.user))
-		sum := h.Sum(nil)
-		v = &scramVerifier{iterations: scramIterations, salt: sum[:16], storedKey: make([]byte, 32), serverKey: make([]byte, 32)}
-	}
-	c.send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
-	body, err := c.readPasswordFrame()
-	if err != nil {
-		return false, err
-	}
-	var init pgproto3.SASLInitialResponse
-	if err := init.Decode(body); err != nil {
-		return false, fatalError(codeProtocolViolation, "malformed SASL message")
-	}
-	if init.AuthMechanism != "SCRAM-SHA-256" {
-		return false, fatalError(codeProtocolViolation, "client selected an invalid SASL authentication mechanism")
-	}
-	clientFirst := string(init.Data)
-	var gs2 string
-	switch {
-	case strings.HasPrefix(clientFirst, "n,,"), strings.HasPrefix(clientFirst, "y,,"):
-		gs2 = clientFirst[:3]
-	case strings.HasPrefix(clientFirst, "p="):
-		return false, fatalError(codeProtocolViolation, "channel binding is not supported (SCRAM-SHA-256-PLUS was not offered)")
-	default:
-		return false, fatalError(codeProtocolViolation, "malformed SCRAM message (unsupported GS2 header)")
-	}
-	clientFirstBare := clientFirst[len(gs2):]
-	clientNonce := ""
-	for _, attr := range strings.Split(clientFirstBare, ",") {
-		if r, ok := strings.CutPrefix(attr, "r="); ok {
-			clientNonce = r
-		}
-	}
-	if clientNonce == "" {
-		return false, fatalError(codeProtocolViolation, "malformed SCRAM message (no nonce)")
-	}
-	var sn [18]byte
-	rand.Read(sn[:])
-	nonce := clientNonce + base64.StdEncoding.EncodeToString(sn[:])
-	serverFirst := fmt.Sprintf("r=%s,s=%s,i=%d", nonce, base64.StdEncoding.EncodeToString(v.salt), v.iterations)
-	c.send(&pgproto3.AuthenticationSASLContinue{Data: []byte(serverFirst)})
-
-	body, err = c.readPasswordFrame()
-	if err != nil {
-		return false, err
-	}
-	var resp pgproto3.SASLResponse
-	if err := resp.Decode(body); err != nil {
-		return false, fatalError(codeProtocolViolation, "malformed SASL message")
-	}
-	clientFinal := string(resp.Data)
-	pi := strings.LastIndex(clientFinal, ",p=")
-	if pi < 0 {
-		return false, fatalError(codeProtocolViolation, "malformed SCRAM message (no proof)")
-	}
-	withoutProof := clientFinal[:pi]
-	proof, err := base64.StdEncoding.DecodeString(clientFinal[pi+3:])
-	if err != nil || len(proof) != sha256.Size {
-		return false, fatalError(codeProtocolViolation, "malformed SCRAM message (invalid proof)")
-	}
-	var cbind, rnonce string
-	for _, attr := range strings.Split(withoutProof, ",") {
-		if x, ok := strings.CutPrefix(attr, "c="); ok {
-			cbind = x
-		}
-		if x, ok := strings.CutPrefix(attr, "r="); ok {
-			rnonce = x
-		}
-	}
-	if cbind != base64.StdEncoding.EncodeToString([]byte(gs2)) {
-		return false, fatalError(codeProtocolViolation, "SCRAM channel binding check failed")
-	}
-	if rnonce != nonce {
-		return false, fatalError(codeProtocolViolation, "SCRAM nonce mismatch")
-	}
-	authMessage := clientFirstBare + "," + serverFirst + "," + withoutProof
-	clientSig := hmacSHA256(v.storedKey, authMessage)
-	clientKey := make([]byte, sha256.Size)
-	for i := range clientKey {
-		clientKey[i] = proof[i] ^ clientSig[i]
-	}
-	stored := sha256.Sum256(clientKey)
-	if mock || subtle.ConstantTimeCompare(stored[:], v.storedKey) != 1 {
-		return false, nil
-	}
-	serverSig := hmacSHA256(v.serverKey, authMessage)
-	c.send(&pgproto3.AuthenticationSASLFinal{Data: []byte("v=" + base64.StdEncoding.EncodeToString(serverSig))})
-	return true, nil
 }

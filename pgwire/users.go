@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/hmac"
 	"crypto/md5"
-	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -64,15 +63,12 @@ func HashPassword(password string) (string, error) {
 }
 
 func scramVerifierFor(password string, salt []byte, iterations int) (string, error) {
-	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
+	cred, err := storedCredentials(password, salt, iterations)
 	if err != nil {
 		return "", err
 	}
-	clientKey := hmacSHA256(salted, "Client Key")
-	storedKey := sha256.Sum256(clientKey)
-	serverKey := hmacSHA256(salted, "Server Key")
 	b64 := base64.StdEncoding.EncodeToString
-	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(cred.StoredKey), b64(cred.ServerKey)), nil
 }
 
 func hmacSHA256(key []byte, msg string) []byte {
@@ -115,12 +111,8 @@ func parseScramVerifier(s string) (*scramVerifier, error) {
 // checkPassword verifies a clear-text password against the entry.
 func (u *userEntry) checkPassword(password string) bool {
 	if u.scram != nil {
-		salted, err := pbkdf2.Key(sha256.New, password, u.scram.salt, u.scram.iterations, sha256.Size)
-		if err != nil {
-			return false
-		}
-		stored := sha256.Sum256(hmacSHA256(salted, "Client Key"))
-		return subtle.ConstantTimeCompare(stored[:], u.scram.storedKey) == 1
+		cred, err := storedCredentials(password, u.scram.salt, u.scram.iterations)
+		return err == nil && subtle.ConstantTimeCompare(cred.StoredKey, u.scram.storedKey) == 1
 	}
 	if u.md5 != "" {
 		return subtle.ConstantTimeCompare([]byte(md5Hash(password, u.name)), []byte(u.md5)) == 1

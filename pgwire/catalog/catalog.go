@@ -32,6 +32,7 @@ const (
 	VarDatabase = "ankaflow_pg_database" // the startup database
 	VarPID      = "ankaflow_pg_pid"      // the backend pid sent in BackendKeyData
 	VarRoles    = "ankaflow_pg_roles"    // every user of the users file (VARCHAR[])
+	VarAdmins   = "ankaflow_pg_admins"   // the users with role admin, the session's own user when it is one (VARCHAR[])
 )
 
 // OID bases of things DuckDB has no catalog entry for. DuckDB's own OIDs are small (tens of

@@ -224,11 +224,12 @@ FROM `+q("ankaflow_functions")),
   CAST(NULL AS VARCHAR) AS daticulocale, CAST(NULL AS VARCHAR) AS datcollversion, CAST(NULL AS VARCHAR[]) AS datacl`),
 
 		// Roles: the session's user is oid 10 (the owner of every object: DuckDB has no owners),
-		// the other users of the users file follow in name order. Every user of the server may
-		// do anything DuckDB can (there are no privileges), so each is a superuser; none has
-		// the other attributes (roles come from the users file, not CREATE ROLE; one database;
-		// no replication or row-level security). pg_database_owner is PostgreSQL's own.
-		v("pg_roles", `SELECT rolname, oid <> 6171 AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb,
+		// the other users of the users file follow in name order. A user of role admin may do
+		// anything DuckDB can, so it is a superuser; a user of role user is not (its statements
+		// pass the gate in pgwire/policy.go). None has the other attributes (roles come from the
+		// users file, not CREATE ROLE; one database; no replication or row-level security).
+		// pg_database_owner is PostgreSQL's own.
+		v("pg_roles", `SELECT rolname, oid <> 6171 AND list_contains(CAST(coalesce(getvariable('`+VarAdmins+`'), []) AS VARCHAR[]), rolname) AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb,
   oid <> 6171 AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil,
   false AS rolbypassrls, CAST(NULL AS VARCHAR[]) AS rolconfig, oid
 FROM (SELECT coalesce(getvariable('`+VarUser+`'), 'duckdb') AS rolname, CAST(10 AS BIGINT) AS oid

@@ -12,6 +12,9 @@
 //     pattern is translated to a regular expression.
 //   - division and modulo by zero raise division_by_zero (DuckDB returns NULL or infinity).
 //   - casts to regclass, regtype, regproc, regnamespace, oid and name; COLLATE "default"/"C".
+//   - reg* casts compare by OID; casts to regtype[] (regclass[], regnamespace[]) list names.
+//   - LIKE and ILIKE without ESCAPE escape with a backslash.
+//   - FROM unnest(<catalog function>) becomes a subquery (no subqueries in table functions).
 //   - current_user, session_user, user, current_role, current_catalog, current_schema.
 //   - the result columns are named as PostgreSQL names them (count, version, ?column?).
 package rewrite
@@ -108,8 +111,11 @@ func (r *rewriter) rewriteNode(n node) any {
 		r.table(n)
 		return n
 	case "TABLE_FUNCTION":
-		r.tableFunctionArgs(n)
 		r.scalarTableFunction(n)
+		if u, _ := r.catalogUnnest(n).(node); str(u, "type") == "SUBQUERY" {
+			return u // unnest(catalog macro) became a subquery of its own
+		}
+		r.tableFunctionArgs(n)
 		return n
 	}
 	switch str(n, "class") {
@@ -121,6 +127,8 @@ func (r *rewriter) rewriteNode(n node) any {
 		}
 	case "CAST":
 		return r.cast(n)
+	case "COMPARISON":
+		return r.regComparison(n)
 	case "COLLATE":
 		switch strings.ToLower(str(n, "collation")) {
 		case "pg_catalog.default", "default", "c", "posix", "pg_catalog.c", "pg_catalog.posix", `"c"`:
@@ -267,6 +275,9 @@ func (r *rewriter) function(n node) any {
 		return n
 	}
 	children, _ := n["children"].([]any)
+	if out, ok := r.likeEscape(n, name, children); ok {
+		return out
+	}
 	opText := r.textAt(n)
 	switch {
 	case name == "regexp_full_match" && len(children) == 2 && strings.HasPrefix(opText, "~"):
@@ -402,7 +413,9 @@ func SimilarToRegex(p string) string {
 // regclass is the relation's OID, an OID cast to regclass prints as its name.
 func (r *rewriter) cast(n node) any {
 	ct, _ := n["cast_type"].(node)
-	if id := str(ct, "id"); id == "VARCHAR" {
+	if id := str(ct, "id"); id == "LIST" {
+		return r.regListCast(n)
+	} else if id == "VARCHAR" {
 		// int2vector and oidvector columns print as space-separated numbers (SQLAlchemy
 		// splits ix.indkey::varchar); the catalog keeps them as lists
 		if col, ok := n["child"].(node); ok && str(col, "class") == "COLUMN_REF" {
