@@ -321,7 +321,12 @@ func (f *follower) dispatch(last bool) error {
 			if last && off == 0 {
 				return nil // small enough for one PUT (Finish sends it)
 			}
-			if id, err = f.s.core.NewMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, minio.PutObjectOptions{}); err != nil {
+			// Not cancellable: a cancellation arriving while the request is on its way could
+			// leave an upload the store created but whose id we never learnt, so could not abort.
+			ictx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), time.Minute)
+			id, err = f.s.core.NewMultipartUpload(ictx, f.u.Bucket, f.u.Key, minio.PutObjectOptions{})
+			cancel()
+			if err != nil {
 				return err
 			}
 			f.mu.Lock()
