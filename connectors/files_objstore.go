@@ -306,6 +306,15 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	if err != nil {
 		return 0, err
 	}
+	// Uploads of this key left open by earlier runs that were killed (see objstore/stale.go).
+	// Best effort: a store that does not let us list uploads still gets the sink.
+	if a, ok := st.(objstore.StaleAborter); ok {
+		if ids, err := a.AbortStale(ctx, u.Key); err != nil {
+			c.Logger().Warn("could not clean up abandoned multipart uploads", "error", err)
+		} else if len(ids) > 0 {
+			c.Logger().Info("aborted multipart uploads left by a killed earlier run", "url", u.String(), "uploads", len(ids))
+		}
+	}
 	dir := objstore.SpillDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, err
