@@ -117,4 +117,3 @@ func (s *s3Store) AbortStale(ctx context.Context, key string) ([]string, error) 
 }
 
 var _ StaleAborter = (*s3Store)(nil)
-
