@@ -352,21 +352,6 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	return n, nil
 }
 
-// objectShowSchema describes an object-store tap from its first run's columns.
-func (c *FileConnection) objectShowSchema(ctx context.Context) ([]Field, error) {
-	r, err := c.Tap(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	defer r.Release()
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The first run's files stay on disk while r is open: DuckDB describes its reader call.
-	return Describe(ctx, s, "SELECT * FROM "+r.(*objectReader).call)
-}
-
 func (r *objectReader) runColumnsErr(ch [2]int, err error) error {
 	msg := fmt.Sprintf("the objects from %s on do not have the first ones' columns, and the set is larger than the spill budget so it is read in runs: raise ANKAFLOW_SPILL_BYTES to read all objects together (union_by_name), or tap them separately", r.objs[ch[0]].Key)
 	if err != nil {
