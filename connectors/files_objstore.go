@@ -296,6 +296,28 @@ func (r *objectReader) Release() {
 // objectSink writes the rows to a local file with DuckDB's COPY (the format's options apply
 // as for local files), then uploads it: the object appears only when the upload completed.
 func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows array.RecordReader) (int64, error) {
+	return c.objectUpload(ctx, u, func(local string) (int64, error) {
+		s, err := c.DuckDB(ctx)
+		if err != nil {
+			return 0, err
+		}
+		src, release, err := c.sinkRows(ctx, s, rows)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+		q, err := c.copySQL(src, local, false)
+		if err != nil {
+			return 0, err
+		}
+		return s.Exec(ctx, q)
+	})
+}
+
+// objectUpload runs write, which writes the sink's private local file, while the file is
+// uploaded to u: parts go up while DuckDB is still writing, and the object appears only when
+// write succeeded and the upload completed.
+func (c *FileConnection) objectUpload(ctx context.Context, u objstore.URL, write func(local string) (int64, error)) (int64, error) {
 	if u.IsGlob() {
 		return 0, c.objectErr("sink", fmt.Errorf("%s: a sink writes one object; its key cannot be a glob", u))
 	}
@@ -325,24 +347,10 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	}
 	defer os.RemoveAll(tmpDir)
 	// The key's own name keeps its extensions, from which COPY infers compression (.csv.gz).
+	// The file is written in place (it is private), so the upload can follow it.
 	local := filepath.Join(tmpDir, path.Base(u.Key))
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return 0, err
-	}
-	src, release, err := c.sinkRows(ctx, s, rows)
-	if err != nil {
-		return 0, err
-	}
-	defer release()
-	// The file is written in place (it is private), so the upload can follow it: parts go up
-	// while DuckDB is still writing, and the object appears only when Finish completes.
-	q, err := c.copySQL(src, local, false)
-	if err != nil {
-		return 0, err
-	}
 	up := st.Follow(ctx, u.Key, local)
-	n, err := s.Exec(ctx, q)
+	n, err := write(local)
 	if ferr := up.Finish(err); ferr != nil && err == nil {
 		return 0, c.objectErr("sink", ferr)
 	}
@@ -350,6 +358,34 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 		return 0, err
 	}
 	return n, nil
+}
+
+// StagedSinker is a sink that the pipeline runner hands the query of its rows instead of an
+// Arrow stream: it writes them with a plain COPY on the runner's own session, so DuckDB reads
+// the source with all its threads and writes the file directly (no Arrow round trip through
+// COPY … (FORMAT ankaflow), whose rows come back into DuckDB through one reader).
+type StagedSinker interface {
+	// SinkStaged writes the rows of the SELECT from (valid in s) to the connection's target.
+	SinkStaged(ctx context.Context, s *engine.Session, from string) (int64, error)
+}
+
+// SinkStaged implements StagedSinker for object-store targets: DuckDB's COPY writes the
+// private local file in the runner's session while it is uploaded.
+func (c *FileConnection) SinkStaged(ctx context.Context, s *engine.Session, from string) (int64, error) {
+	u, remote, err := c.objectURL(false)
+	if err != nil {
+		return 0, err
+	}
+	if !remote {
+		return 0, fmt.Errorf("sink '%s': a staged sink writes object storage only", c.Name())
+	}
+	return c.objectUpload(ctx, u, func(local string) (int64, error) {
+		q, err := c.copySQL(from, local, false)
+		if err != nil {
+			return 0, err
+		}
+		return s.Exec(ctx, q)
+	})
 }
 
 func (r *objectReader) runColumnsErr(ch [2]int, err error) error {

@@ -53,6 +53,7 @@ type Step struct {
 	Path   string
 	Target string // table shown/described, or the loop's source table
 	Rows   int    // rows to show (-1: all)
+	From   string // a staged sink's source query (StepSQL with a connectors.StagedSinker Conn)
 	Stages []*Stage
 }
 
@@ -175,7 +176,13 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)},
 					Step{Kind: StepSinkStart, Path: target})
 			}
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
+			step := Step{Kind: StepSQL, SQL: copySQL, Count: true}
+			if _, staged := c.(connectors.StagedSinker); staged && !local {
+				// The plan shows the COPY; the run writes the rows of from directly (see
+				// connectors.StagedSinker).
+				step.Conn, step.From = c, from
+			}
+			b.Steps = append(b.Steps, step)
 			if local {
 				b.Steps = append(b.Steps, Step{Kind: StepSinkEnd, Path: target})
 			}

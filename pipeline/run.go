@@ -370,7 +370,12 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 		switch s.Kind {
 		case StepSQL:
 			r.log.Debug(s.SQL, "stage", b.Stage.Name)
-			n, err := r.session.Exec(ctx, s.SQL)
+			var n int64
+			if ss, ok := s.Conn.(connectors.StagedSinker); ok && s.From != "" {
+				n, err = ss.SinkStaged(ctx, r.session, s.From)
+			} else {
+				n, err = r.session.Exec(ctx, s.SQL)
+			}
 			if err != nil {
 				return rows, counted, err
 			}

@@ -23,11 +23,13 @@ func TestObjectStoreSchemaReadsLittle(t *testing.T) {
 		"-c", "COPY ("+gen+") TO '"+filepath.Join(local, "big.parquet")+"' (FORMAT PARQUET)",
 		"-c", "COPY ("+gen+") TO '"+filepath.Join(local, "big.csv")+"' (FORMAT CSV)")
 	var total int64
+	sizes := map[string]int64{}
 	for _, name := range []string{"big.parquet", "big.csv"} {
 		data, err := os.ReadFile(filepath.Join(local, name))
 		require.NoError(t, err)
 		require.Greater(t, len(data), 30<<20)
 		total += int64(len(data))
+		sizes[name] = int64(len(data))
 		s.Put(t, "lake", "data/"+name, data)
 	}
 	p := filepath.Join(t.TempDir(), "p.yaml")
@@ -58,6 +60,13 @@ func TestObjectStoreSchemaReadsLittle(t *testing.T) {
 	t.Logf("planning served %d bytes of %d", served, total)
 	// Two CSV samples of at most 4 MiB, and a few footers of a few KiB.
 	require.Less(t, served, int64(9<<20), "planning must not download the objects (%d bytes served)", served)
+
+	// Running the tap downloads the object once (its bind describes it from the footer).
+	before = s.Served(t)
+	count, _ := cliRun(t, "", "sql", "--format", "csv", "--config", cfg, "-c", queries[1], "-c", "SELECT count(*) AS n FROM tap('BigParquet')")
+	require.Equal(t, "n\n3\nn\n1000000\n", count)
+	served = s.Served(t) - before
+	require.Less(t, served, sizes["big.parquet"]+1<<20, "one download of the object (%d bytes served)", served)
 
 	localCfg := filepath.Join(t.TempDir(), "local.yaml")
 	require.NoError(t, os.WriteFile(localCfg, []byte("local:\n  bucket: "+local+"\n"), 0o644))
