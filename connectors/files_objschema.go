@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/ankaflow/ankaflow/connectors/objstore"
+	"github.com/ankaflow/ankaflow/engine"
 )
 
 // Describing an object-store tap (planning: plan, EXPLAIN, DESCRIBE, show_schema, and the
@@ -30,16 +31,9 @@ const schemaSamplers = 8
 // objectSchemaCall samples the tap's objects and returns the reader call over the samples and
 // a func removing them.
 func (c *FileConnection) objectSchemaCall(ctx context.Context, u objstore.URL) (string, func(), error) {
-	st, err := c.openStore("tap", u)
+	st, objs, err := c.listObjects(ctx, u)
 	if err != nil {
 		return "", nil, err
-	}
-	objs, err := st.List(ctx, u)
-	if err != nil {
-		return "", nil, c.objectErr("tap", err)
-	}
-	if len(objs) == 0 {
-		return "", nil, c.objectErr("tap", fmt.Errorf("no object matches %s (listed prefix %q): check the glob, data_prefix and locator_wildcard", u, u.ListPrefix()))
 	}
 	first := objstore.Chunks(objs, envInt("ANKAFLOW_SPILL_BYTES", defaultSpillBytes))[0]
 	objs = objs[first[0]:first[1]]
@@ -107,45 +101,50 @@ func (c *FileConnection) compressed(key string) bool {
 	return ok
 }
 
-// objectTapSchema is the columns of the tap (narrowed by query), described from samples.
-func (c *FileConnection) objectTapSchema(ctx context.Context, u objstore.URL, query string) (*arrow.Schema, error) {
+// sampled runs fn with the connection's session and the reader call over samples of the
+// tap's objects, which are removed afterwards.
+func (c *FileConnection) sampled(ctx context.Context, u objstore.URL, fn func(s *engine.Session, call string) error) error {
 	call, cleanup, err := c.objectSchemaCall(ctx, u)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer cleanup()
 	s, err := c.DuckDB(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	q := "SELECT * FROM " + call
-	if strings.TrimSpace(query) != "" {
-		if q, err = NarrowQuery(ctx, s, query, call); err != nil {
-			return nil, err
+	return fn(s, call)
+}
+
+// objectTapSchema is the columns of the tap (narrowed by query), described from samples.
+func (c *FileConnection) objectTapSchema(ctx context.Context, u objstore.URL, query string) (schema *arrow.Schema, err error) {
+	err = c.sampled(ctx, u, func(s *engine.Session, call string) error {
+		q := "SELECT * FROM " + call
+		if strings.TrimSpace(query) != "" {
+			if q, err = NarrowQuery(ctx, s, query, call); err != nil {
+				return err
+			}
 		}
-	}
-	p, err := s.Prepare(ctx, q)
-	if err != nil {
-		return nil, c.objectErr("tap", fmt.Errorf("reading %s: %w", c.Locator(), err))
-	}
-	defer p.Close()
-	return p.ArrowSchema()
+		p, err := s.Prepare(ctx, q)
+		if err != nil {
+			return c.objectErr("tap", fmt.Errorf("reading %s: %w", c.Locator(), err))
+		}
+		defer p.Close()
+		schema, err = p.ArrowSchema()
+		return err
+	})
+	return schema, err
 }
 
 // objectShowSchema describes an object-store tap from samples of its objects.
-func (c *FileConnection) objectShowSchema(ctx context.Context) ([]Field, error) {
+func (c *FileConnection) objectShowSchema(ctx context.Context) (fields []Field, err error) {
 	u, _, err := c.objectURL(true)
 	if err != nil {
 		return nil, err
 	}
-	call, cleanup, err := c.objectSchemaCall(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return Describe(ctx, s, "SELECT * FROM "+call)
+	err = c.sampled(ctx, u, func(s *engine.Session, call string) error {
+		fields, err = Describe(ctx, s, "SELECT * FROM "+call)
+		return err
+	})
+	return fields, err
 }

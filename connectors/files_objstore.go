@@ -91,16 +91,9 @@ func (c *FileConnection) objectSinkSQL(from string) string {
 // itself when all objects are read at once (projection and filters reach the reader), over
 // the stream of runs otherwise (so aggregates still see every row once).
 func (c *FileConnection) objectTap(ctx context.Context, u objstore.URL, query string) (array.RecordReader, error) {
-	st, err := c.openStore("tap", u)
+	st, objs, err := c.listObjects(ctx, u)
 	if err != nil {
 		return nil, err
-	}
-	objs, err := st.List(ctx, u)
-	if err != nil {
-		return nil, c.objectErr("tap", err)
-	}
-	if len(objs) == 0 {
-		return nil, c.objectErr("tap", fmt.Errorf("no object matches %s (listed prefix %q): check the glob, data_prefix and locator_wildcard", u, u.ListPrefix()))
 	}
 	budget := envInt("ANKAFLOW_SPILL_BYTES", defaultSpillBytes)
 	f, err := objstore.NewFetcher(ctx, st, objs, objstore.SpillDir(), budget, int(envInt("ANKAFLOW_OBJECT_READERS", defaultFetchers)))
@@ -159,6 +152,81 @@ func (c *FileConnection) objectTap(ctx context.Context, u objstore.URL, query st
 		return nil, err
 	}
 	return &releasing{RecordReader: rows, release: release}, nil
+}
+
+// listObjects opens the store and lists the tap's objects (at least one).
+func (c *FileConnection) listObjects(ctx context.Context, u objstore.URL) (objstore.Store, []objstore.Object, error) {
+	st, err := c.openStore("tap", u)
+	if err != nil {
+		return nil, nil, err
+	}
+	objs, err := st.List(ctx, u)
+	if err != nil {
+		return nil, nil, c.objectErr("tap", err)
+	}
+	if len(objs) == 0 {
+		return nil, nil, c.objectErr("tap", fmt.Errorf("no object matches %s (listed prefix %q): check the glob, data_prefix and locator_wildcard", u, u.ListPrefix()))
+	}
+	return st, objs, nil
+}
+
+// StagedTapper is a tap that the pipeline runner lets create the stage's table itself: the
+// connection prepares a SELECT that DuckDB runs in the runner's session (for object storage:
+// DuckDB's reader over the downloaded objects, read with all threads, without the Arrow round
+// trip of tap('Name')).
+type StagedTapper interface {
+	// TapStaged calls create with the SELECT of the tap's rows (narrowed by query) and returns
+	// its count; handled is false when the connection cannot stage this tap (then the plan's
+	// tap('Name') statement runs instead).
+	TapStaged(ctx context.Context, s *engine.Session, query string, create func(sel string) (int64, error)) (n int64, handled bool, err error)
+}
+
+// TapStaged implements StagedTapper for object-store taps whose objects fit the spill budget
+// at once (read in runs, they go through tap('Name')).
+func (c *FileConnection) TapStaged(ctx context.Context, s *engine.Session, query string, create func(sel string) (int64, error)) (int64, bool, error) {
+	u, remote, err := c.objectURL(true)
+	if !remote || err != nil {
+		return 0, err != nil, err
+	}
+	st, objs, err := c.listObjects(ctx, u)
+	if err != nil {
+		return 0, true, err
+	}
+	budget := envInt("ANKAFLOW_SPILL_BYTES", defaultSpillBytes)
+	if len(objstore.Chunks(objs, budget)) > 1 {
+		return 0, false, nil
+	}
+	f, err := objstore.NewFetcher(ctx, st, objs, objstore.SpillDir(), budget, int(envInt("ANKAFLOW_OBJECT_READERS", defaultFetchers)))
+	if err != nil {
+		return 0, true, c.objectErr("tap", err)
+	}
+	defer f.Close()
+	paths := make([]any, len(objs))
+	for i := range objs {
+		if err := f.Wait(ctx, i); err != nil {
+			return 0, true, c.objectErr("tap", err)
+		}
+		paths[i] = f.Path(i)
+	}
+	list, err := SQLLiteral(paths)
+	if err != nil {
+		return 0, true, err
+	}
+	call, err := c.readerCall(list)
+	if err != nil {
+		return 0, true, err
+	}
+	sel := "SELECT * FROM " + call
+	if strings.TrimSpace(query) != "" {
+		if sel, err = NarrowQuery(ctx, s, query, call); err != nil {
+			return 0, true, err
+		}
+	}
+	n, err := create(sel)
+	if err != nil {
+		return 0, true, c.objectErr("tap", fmt.Errorf("reading %s: %w", c.Locator(), err))
+	}
+	return n, true, nil
 }
 
 // releasing calls release after the wrapped reader's last Release.
