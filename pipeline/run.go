@@ -370,7 +370,9 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 		switch s.Kind {
 		case StepSQL:
 			r.log.Debug(s.SQL, "stage", b.Stage.Name)
-			n, handled := int64(0), false
+			var n int64
+			var handled bool
+			var err error
 			if s.Staged {
 				n, handled, err = r.staged(ctx, b, s)
 			}
