@@ -219,20 +219,14 @@ func (c *FileConnection) tapQuery(ctx context.Context, query string) (*engine.Se
 // TapSchema implements TapSchemaer: DuckDB prepares the reader query (which reads the files'
 // schema, not their rows) and describes its result.
 //
-// Objects in a store cannot be described without fetching them (DuckDB reads only local
-// files here), so a remote tap's schema comes from opening the tap: the spilled objects are
-// read for their schema and released, no rows reach DuckDB.
+// A remote tap is described from local samples of its objects (see objectTapSchema): the
+// footer of a Parquet object, the first bytes of a CSV or JSON one.
 func (c *FileConnection) TapSchema(ctx context.Context, query string) (*arrow.Schema, error) {
 	if u, remote, err := c.objectURL(true); remote {
 		if err != nil {
 			return nil, err
 		}
-		r, err := c.objectTap(ctx, u, query)
-		if err != nil {
-			return nil, err
-		}
-		defer r.Release()
-		return r.Schema(), nil
+		return c.objectTapSchema(ctx, u, query)
 	}
 	s, q, err := c.tapQuery(ctx, query)
 	if err != nil {

@@ -91,16 +91,9 @@ func (c *FileConnection) objectSinkSQL(from string) string {
 // itself when all objects are read at once (projection and filters reach the reader), over
 // the stream of runs otherwise (so aggregates still see every row once).
 func (c *FileConnection) objectTap(ctx context.Context, u objstore.URL, query string) (array.RecordReader, error) {
-	st, err := c.openStore("tap", u)
+	st, objs, err := c.listObjects(ctx, u)
 	if err != nil {
 		return nil, err
-	}
-	objs, err := st.List(ctx, u)
-	if err != nil {
-		return nil, c.objectErr("tap", err)
-	}
-	if len(objs) == 0 {
-		return nil, c.objectErr("tap", fmt.Errorf("no object matches %s (listed prefix %q): check the glob, data_prefix and locator_wildcard", u, u.ListPrefix()))
 	}
 	budget := envInt("ANKAFLOW_SPILL_BYTES", defaultSpillBytes)
 	f, err := objstore.NewFetcher(ctx, st, objs, objstore.SpillDir(), budget, int(envInt("ANKAFLOW_OBJECT_READERS", defaultFetchers)))
@@ -159,6 +152,81 @@ func (c *FileConnection) objectTap(ctx context.Context, u objstore.URL, query st
 		return nil, err
 	}
 	return &releasing{RecordReader: rows, release: release}, nil
+}
+
+// listObjects opens the store and lists the tap's objects (at least one).
+func (c *FileConnection) listObjects(ctx context.Context, u objstore.URL) (objstore.Store, []objstore.Object, error) {
+	st, err := c.openStore("tap", u)
+	if err != nil {
+		return nil, nil, err
+	}
+	objs, err := st.List(ctx, u)
+	if err != nil {
+		return nil, nil, c.objectErr("tap", err)
+	}
+	if len(objs) == 0 {
+		return nil, nil, c.objectErr("tap", fmt.Errorf("no object matches %s (listed prefix %q): check the glob, data_prefix and locator_wildcard", u, u.ListPrefix()))
+	}
+	return st, objs, nil
+}
+
+// StagedTapper is a tap that the pipeline runner lets create the stage's table itself: the
+// connection prepares a SELECT that DuckDB runs in the runner's session (for object storage:
+// DuckDB's reader over the downloaded objects, read with all threads, without the Arrow round
+// trip of tap('Name')).
+type StagedTapper interface {
+	// TapStaged calls create with the SELECT of the tap's rows (narrowed by query) and returns
+	// its count; handled is false when the connection cannot stage this tap (then the plan's
+	// tap('Name') statement runs instead).
+	TapStaged(ctx context.Context, s *engine.Session, query string, create func(sel string) (int64, error)) (n int64, handled bool, err error)
+}
+
+// TapStaged implements StagedTapper for object-store taps whose objects fit the spill budget
+// at once (read in runs, they go through tap('Name')).
+func (c *FileConnection) TapStaged(ctx context.Context, s *engine.Session, query string, create func(sel string) (int64, error)) (int64, bool, error) {
+	u, remote, err := c.objectURL(true)
+	if !remote || err != nil {
+		return 0, err != nil, err
+	}
+	st, objs, err := c.listObjects(ctx, u)
+	if err != nil {
+		return 0, true, err
+	}
+	budget := envInt("ANKAFLOW_SPILL_BYTES", defaultSpillBytes)
+	if len(objstore.Chunks(objs, budget)) > 1 {
+		return 0, false, nil
+	}
+	f, err := objstore.NewFetcher(ctx, st, objs, objstore.SpillDir(), budget, int(envInt("ANKAFLOW_OBJECT_READERS", defaultFetchers)))
+	if err != nil {
+		return 0, true, c.objectErr("tap", err)
+	}
+	defer f.Close()
+	paths := make([]any, len(objs))
+	for i := range objs {
+		if err := f.Wait(ctx, i); err != nil {
+			return 0, true, c.objectErr("tap", err)
+		}
+		paths[i] = f.Path(i)
+	}
+	list, err := SQLLiteral(paths)
+	if err != nil {
+		return 0, true, err
+	}
+	call, err := c.readerCall(list)
+	if err != nil {
+		return 0, true, err
+	}
+	sel := "SELECT * FROM " + call
+	if strings.TrimSpace(query) != "" {
+		if sel, err = NarrowQuery(ctx, s, query, call); err != nil {
+			return 0, true, err
+		}
+	}
+	n, err := create(sel)
+	if err != nil {
+		return 0, true, c.objectErr("tap", fmt.Errorf("reading %s: %w", c.Locator(), err))
+	}
+	return n, true, nil
 }
 
 // releasing calls release after the wrapped reader's last Release.
@@ -296,6 +364,28 @@ func (r *objectReader) Release() {
 // objectSink writes the rows to a local file with DuckDB's COPY (the format's options apply
 // as for local files), then uploads it: the object appears only when the upload completed.
 func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows array.RecordReader) (int64, error) {
+	return c.objectUpload(ctx, u, func(local string) (int64, error) {
+		s, err := c.DuckDB(ctx)
+		if err != nil {
+			return 0, err
+		}
+		src, release, err := c.sinkRows(ctx, s, rows)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+		q, err := c.copySQL(src, local, false)
+		if err != nil {
+			return 0, err
+		}
+		return s.Exec(ctx, q)
+	})
+}
+
+// objectUpload runs write, which writes the sink's private local file, while the file is
+// uploaded to u: parts go up while DuckDB is still writing, and the object appears only when
+// write succeeded and the upload completed.
+func (c *FileConnection) objectUpload(ctx context.Context, u objstore.URL, write func(local string) (int64, error)) (int64, error) {
 	if u.IsGlob() {
 		return 0, c.objectErr("sink", fmt.Errorf("%s: a sink writes one object; its key cannot be a glob", u))
 	}
@@ -305,6 +395,15 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	st, err := c.openStore("sink", u)
 	if err != nil {
 		return 0, err
+	}
+	// Uploads of this key left open by earlier runs that were killed (see objstore/stale.go).
+	// Best effort: a store that does not let us list uploads still gets the sink.
+	if a, ok := st.(objstore.StaleAborter); ok {
+		if ids, err := a.AbortStale(ctx, u.Key); err != nil {
+			c.Logger().Warn("could not clean up abandoned multipart uploads", "error", err)
+		} else if len(ids) > 0 {
+			c.Logger().Info("aborted multipart uploads left by a killed earlier run", "url", u.String(), "uploads", len(ids))
+		}
 	}
 	dir := objstore.SpillDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -316,24 +415,10 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	}
 	defer os.RemoveAll(tmpDir)
 	// The key's own name keeps its extensions, from which COPY infers compression (.csv.gz).
+	// The file is written in place (it is private), so the upload can follow it.
 	local := filepath.Join(tmpDir, path.Base(u.Key))
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return 0, err
-	}
-	src, release, err := c.sinkRows(ctx, s, rows)
-	if err != nil {
-		return 0, err
-	}
-	defer release()
-	// The file is written in place (it is private), so the upload can follow it: parts go up
-	// while DuckDB is still writing, and the object appears only when Finish completes.
-	q, err := c.copySQL(src, local, false)
-	if err != nil {
-		return 0, err
-	}
 	up := st.Follow(ctx, u.Key, local)
-	n, err := s.Exec(ctx, q)
+	n, err := write(local)
 	if ferr := up.Finish(err); ferr != nil && err == nil {
 		return 0, c.objectErr("sink", ferr)
 	}
@@ -343,19 +428,32 @@ func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows ar
 	return n, nil
 }
 
-// objectShowSchema describes an object-store tap from its first run's columns.
-func (c *FileConnection) objectShowSchema(ctx context.Context) ([]Field, error) {
-	r, err := c.Tap(ctx, "")
+// StagedSinker is a sink that the pipeline runner hands the query of its rows instead of an
+// Arrow stream: it writes them with a plain COPY on the runner's own session, so DuckDB reads
+// the source with all its threads and writes the file directly (no Arrow round trip through
+// COPY … (FORMAT ankaflow), whose rows come back into DuckDB through one reader).
+type StagedSinker interface {
+	// SinkStaged writes the rows of the SELECT from (valid in s) to the connection's target.
+	SinkStaged(ctx context.Context, s *engine.Session, from string) (int64, error)
+}
+
+// SinkStaged implements StagedSinker for object-store targets: DuckDB's COPY writes the
+// private local file in the runner's session while it is uploaded.
+func (c *FileConnection) SinkStaged(ctx context.Context, s *engine.Session, from string) (int64, error) {
+	u, remote, err := c.objectURL(false)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	defer r.Release()
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return nil, err
+	if !remote {
+		return 0, fmt.Errorf("sink '%s': a staged sink writes object storage only", c.Name())
 	}
-	// The first run's files stay on disk while r is open: DuckDB describes its reader call.
-	return Describe(ctx, s, "SELECT * FROM "+r.(*objectReader).call)
+	return c.objectUpload(ctx, u, func(local string) (int64, error) {
+		q, err := c.copySQL(from, local, false)
+		if err != nil {
+			return 0, err
+		}
+		return s.Exec(ctx, q)
+	})
 }
 
 func (r *objectReader) runColumnsErr(ch [2]int, err error) error {

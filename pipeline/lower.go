@@ -53,6 +53,10 @@ type Step struct {
 	Path   string
 	Target string // table shown/described, or the loop's source table
 	Rows   int    // rows to show (-1: all)
+	// Staged marks a StepSQL that the run performs through Conn instead (a
+	// connectors.StagedSinker or StagedTapper); Source is the sink's rows query or the tap query.
+	Staged bool
+	Source string
 	Stages []*Stage
 }
 
@@ -114,7 +118,13 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 		if st.Mode == ModeAppend {
 			b.Steps = append(b.Steps, Step{Kind: StepAppend, SQL: sel, Target: st.Name, Count: true})
 		} else {
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true})
+			step := Step{Kind: StepSQL, SQL: "CREATE OR REPLACE TABLE " + name + " AS " + sel, Count: true}
+			if _, staged := c.(connectors.StagedTapper); staged {
+				// The plan shows the statement; the run lets the connection build the table's
+				// SELECT (see connectors.StagedTapper).
+				step.Conn, step.Staged, step.Source = c, true, rs.Query
+			}
+			b.Steps = append(b.Steps, step)
 		}
 		if countRejects {
 			b.Steps = append(b.Steps, Step{Kind: StepRejects, Target: st.Name})
@@ -175,7 +185,13 @@ func (r *Runner) lower(ctx context.Context, st *Stage, rs *renderedStage, prev s
 				b.Steps = append(b.Steps, Step{Kind: StepMkdir, Path: filepath.Dir(target)},
 					Step{Kind: StepSinkStart, Path: target, SQL: SinkBeginSQL(target)})
 			}
-			b.Steps = append(b.Steps, Step{Kind: StepSQL, SQL: copySQL, Count: true})
+			step := Step{Kind: StepSQL, SQL: copySQL, Count: true}
+			if _, staged := c.(connectors.StagedSinker); staged && !local {
+				// The plan shows the COPY; the run writes the rows of from directly (see
+				// connectors.StagedSinker).
+				step.Conn, step.Staged, step.Source = c, true, from
+			}
+			b.Steps = append(b.Steps, step)
 			if local {
 				b.Steps = append(b.Steps, Step{Kind: StepSinkEnd, Path: target, SQL: SinkCommitSQL(target)})
 			}

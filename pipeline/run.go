@@ -370,7 +370,15 @@ func (r *Runner) exec(ctx context.Context, b *Block, depth int, out io.Writer) (
 		switch s.Kind {
 		case StepSQL:
 			r.log.Debug(s.SQL, "stage", b.Stage.Name)
-			n, err := r.session.Exec(ctx, s.SQL)
+			var n int64
+			var handled bool
+			var err error
+			if s.Staged {
+				n, handled, err = r.staged(ctx, b, s)
+			}
+			if !handled && err == nil {
+				n, err = r.session.Exec(ctx, s.SQL)
+			}
 			if err != nil {
 				return rows, counted, err
 			}
@@ -509,4 +517,19 @@ func mkdirAll(dir string) ([]string, error) {
 		return nil, err
 	}
 	return missing, nil
+}
+
+// staged runs a step through its connection (see Step.Staged); handled is false when the
+// connection left it to the step's SQL.
+func (r *Runner) staged(ctx context.Context, b *Block, s Step) (n int64, handled bool, err error) {
+	if c, ok := s.Conn.(connectors.StagedSinker); ok && b.Stage.Kind == KindSink {
+		n, err = c.SinkStaged(ctx, r.session, s.Source)
+		return n, true, err
+	}
+	if c, ok := s.Conn.(connectors.StagedTapper); ok && b.Stage.Kind == KindTap {
+		return c.TapStaged(ctx, r.session, s.Source, func(sel string) (int64, error) {
+			return r.session.Exec(ctx, "CREATE OR REPLACE TABLE "+q(b.Stage.Name)+" AS "+sel)
+		})
+	}
+	return 0, false, nil
 }

@@ -98,11 +98,15 @@ func (f *Fetcher) work() {
 }
 
 // Path is where object i is (or will be) on disk.
-func (f *Fetcher) Path(i int) string {
-	p := filepath.Join(f.dir, filepath.FromSlash(f.objs[i].Key))
-	if !strings.HasPrefix(p, f.dir+string(filepath.Separator)) || strings.HasSuffix(f.objs[i].Key, "/") {
+func (f *Fetcher) Path(i int) string { return LocalPath(f.dir, f.objs[i].Key, i) }
+
+// LocalPath is where the i-th object of a listing goes under dir: its key as a path, so that
+// hive partition segments stay visible to DuckDB.
+func LocalPath(dir, key string, i int) string {
+	p := filepath.Join(dir, filepath.FromSlash(key))
+	if !strings.HasPrefix(p, dir+string(filepath.Separator)) || strings.HasSuffix(key, "/") {
 		// A key that would climb out of the directory (`../x`) gets a neutral name.
-		p = filepath.Join(f.dir, fmt.Sprintf("object-%d%s", i, filepath.Ext(f.objs[i].Key)))
+		p = filepath.Join(dir, fmt.Sprintf("object-%d%s", i, filepath.Ext(key)))
 	}
 	return p
 }

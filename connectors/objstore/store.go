@@ -255,6 +255,8 @@ type follower struct {
 	work          chan part
 	workers       sync.WaitGroup
 
+	forget func() // removes the upload's journal entry (see stale.go)
+
 	mu    sync.Mutex
 	id    string // multipart upload id, "" until the first full part exists
 	parts []minio.CompletePart
@@ -321,9 +323,15 @@ func (f *follower) dispatch(last bool) error {
 			if last && off == 0 {
 				return nil // small enough for one PUT (Finish sends it)
 			}
-			if id, err = f.s.core.NewMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, minio.PutObjectOptions{}); err != nil {
+			// Not cancellable: a cancellation arriving while the request is on its way could
+			// leave an upload the store created but whose id we never learnt, so could not abort.
+			ictx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), time.Minute)
+			id, err = f.s.core.NewMultipartUpload(ictx, f.u.Bucket, f.u.Key, minio.PutObjectOptions{})
+			cancel()
+			if err != nil {
 				return err
 			}
+			f.forget = journalUpload(f.s.endpoint, f.u.Bucket, f.u.Key, id)
 			f.mu.Lock()
 			f.id = id
 			f.mu.Unlock()
@@ -398,8 +406,12 @@ func (f *follower) Finish(writeErr error) (err error) {
 			// until a lifecycle rule removes it.
 			actx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), time.Minute)
 			defer cancel()
-			if aerr := f.s.core.AbortMultipartUpload(actx, f.u.Bucket, f.u.Key, id); aerr != nil && err != nil {
-				err = fmt.Errorf("%w (and aborting the multipart upload failed: %v)", err, aerr)
+			if aerr := f.s.core.AbortMultipartUpload(actx, f.u.Bucket, f.u.Key, id); aerr != nil {
+				if err != nil {
+					err = fmt.Errorf("%w (and aborting the multipart upload failed: %v)", err, aerr)
+				}
+			} else {
+				f.forget() // a failed abort stays journalled, for a later run to clean up
 			}
 		}
 		if err == nil {
@@ -418,8 +430,14 @@ func (f *follower) Finish(writeErr error) (err error) {
 	parts := f.parts
 	f.mu.Unlock()
 	if _, err := f.s.core.CompleteMultipartUpload(f.ctx, f.u.Bucket, f.u.Key, id, parts, minio.PutObjectOptions{}); err != nil {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), time.Minute)
+		defer cancel()
+		if f.s.core.AbortMultipartUpload(actx, f.u.Bucket, f.u.Key, id) == nil {
+			f.forget()
+		}
 		return f.s.wrap("write", f.u, err)
 	}
+	f.forget()
 	return nil
 }
 

@@ -6,10 +6,12 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +144,23 @@ func (s *Server) OpenUploads(tb testing.TB, bucket string) []string {
 		out = append(out, u.Key+" "+u.UploadID)
 	}
 	return out
+}
+
+// Served is how many bytes of GET response bodies the server has sent so far.
+func (s *Server) Served(tb testing.TB) int64 {
+	tb.Helper()
+	resp, err := http.Get(s.Endpoint + "/_tests3/served")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n, err := strconv.ParseInt(string(data), 10, 64)
+	if err != nil {
+		tb.Fatalf("served: %q: %v", data, err)
+	}
+	return n
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -43,7 +44,12 @@ func main() {
 	known := set(*keys)
 	ro := set(*readonly)
 	h := fake.Server()
+	var served atomic.Int64 // bytes of GET response bodies, for tests that count reads
 	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_tests3/served" {
+			fmt.Fprint(w, served.Load())
+			return
+		}
 		host := r.Host
 		if i := strings.LastIndexByte(host, ':'); i > 0 {
 			host = host[:i]
@@ -86,6 +92,9 @@ func main() {
 			w.Header().Set("Content-Type", "application/xml")
 			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s</LocationConstraint>`, *region)
 			return
+		}
+		if r.Method == http.MethodGet {
+			w = &counting{ResponseWriter: w, n: &served}
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -132,4 +141,16 @@ func s3err(w http.ResponseWriter, status int, code, msg, region string) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
 	xml.NewEncoder(w).Encode(resp{Code: code, Message: msg, Region: region})
+}
+
+// counting counts the bytes of a response body.
+type counting struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *counting) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
