@@ -67,7 +67,7 @@ func TestSelectCredentials(t *testing.T) {
 		{name: "instance role last", scheme: "s3", env: map[string]string{}, source: "instance role"},
 		{name: "anonymous", scheme: "s3", env: map[string]string{"AWS_EC2_METADATA_DISABLED": "true"}, source: "anonymous"},
 		{name: "gs hmac", scheme: "gs", o: Options{HMACKey: "GOOG1", HMACSecret: "x"}, source: "connection config (gs.hmac_key)", id: "GOOG1"},
-		{name: "gs service account", scheme: "gs", env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/k.json"}, err: "GOOGLE_APPLICATION_CREDENTIALS = /k.json) are not supported yet: create an HMAC key"},
+		{name: "gs key file missing", scheme: "gs", env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/k.json"}, err: "cannot read the credentials file /k.json (from GOOGLE_APPLICATION_CREDENTIALS)"},
 		{name: "az connection string", scheme: "az", env: map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net"}, source: "AZURE_STORAGE_CONNECTION_STRING", id: "acct"},
 		{name: "az account and key", scheme: "az", env: map[string]string{"AZURE_STORAGE_ACCOUNT": "acct2", "AZURE_STORAGE_KEY": "k"}, source: "AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY", id: "acct2"},
 		{name: "az nothing", scheme: "az", env: map[string]string{}, err: "set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"},
