@@ -33,24 +33,41 @@ func gcsConfig(t *testing.T, s *testgcs.Server, extra string) string {
 func TestGCSPipeline(t *testing.T) {
 	s := testgcs.Start(t, testgcs.Options{Buckets: []string{"lake"}, Accounts: []string{gcsAccount}})
 	cfg := gcsConfig(t, s, "")
+	output := runSeedPipeline(t, cfg, "gs")
+	require.Equal(t, "id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n", string(s.Get(t, "lake", "data/out/seed.csv")))
+	require.Equal(t, "PAR1", string(s.Get(t, "lake", "data/out/seed.parquet")[:4]))
+	require.Equal(t, []byte{0x1f, 0x8b}, s.Get(t, "lake", "data/out/seed.csv.gz")[:2])
+	require.NotContains(t, output, "PRIVATE KEY")
+
+	// From SQL: COPY … TO 'stage' (FORMAT ankaflow) replaces the object.
 	p := filepath.Join(t.TempDir(), "p.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(s3Pipeline, "s3://", "gs://")), 0o644))
+	cliRun(t, "", "sql", "--config", cfg, "-c", "SELECT count(*) FROM load_pipeline('"+p+"')",
+		"-c", "COPY (SELECT 42 AS answer) TO 'OutJSON' (FORMAT ankaflow)")
+	require.Equal(t, "{\"answer\":42}\n", string(s.Get(t, "lake", "data/out/seed.json")))
+}
+
+// runSeedPipeline runs s3Pipeline, its s3:// locators moved to scheme, under cfg and requires
+// what its taps read back. It returns both output streams.
+func runSeedPipeline(t *testing.T, cfg, scheme string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(s3Pipeline, "s3://", scheme+"://")), 0o644))
 	out, errOut := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
 		"-c", "SELECT name, rows FROM run_pipeline('"+p+"') WHERE name LIKE 'Back%'",
 		"-c", `SELECT * FROM "BackParquet" ORDER BY id`,
 		"-c", `SELECT * FROM "BackCSV" ORDER BY id`,
 		"-c", `SELECT * FROM "BackJSON" ORDER BY id`,
 		"-c", `SELECT count(*) AS again FROM tap('BackCSV')`,
+		"-c", `SELECT column_name, column_type FROM show_schema('BackJSON')`,
 	)
 	require.Equal(t, "name,rows\nBackParquet,3\nBackCSV,4\nBackJSON,3\nBackGz,2\n"+
 		"id,name\n2,n2\n3,n3\n4,n4\n"+
 		"id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n"+
 		"id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n"+
-		"again\n4\n", out)
-	require.Equal(t, "id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n", string(s.Get(t, "lake", "data/out/seed.csv")))
-	require.Equal(t, "PAR1", string(s.Get(t, "lake", "data/out/seed.parquet")[:4]))
-	require.Equal(t, []byte{0x1f, 0x8b}, s.Get(t, "lake", "data/out/seed.csv.gz")[:2])
-	require.NotContains(t, out+errOut, "PRIVATE KEY")
+		"again\n4\n"+
+		"column_name,column_type\nid,BIGINT\nname,VARCHAR\namount,DOUBLE\n", out)
+	return out + errOut
 }
 
 // TestGCSGlobMatchesLocal: a glob over 100 Parquet objects (with hive partitions and the
@@ -125,7 +142,18 @@ func TestGCSErrorsInPipeline(t *testing.T) {
 func TestGCSSinkCancelled(t *testing.T) {
 	s := testgcs.Start(t, testgcs.Options{Buckets: []string{"lake"}, Accounts: []string{gcsAccount}, ChunkDelay: 500 * time.Millisecond})
 	s.Put(t, "lake", "data/out/big.csv", []byte("old,contents\n"))
-	cfg := gcsConfig(t, s, "")
+	errOut := runCancelledSink(t, gcsConfig(t, s, ""), func() bool { return s.Chunks(t) > 0 })
+	time.Sleep(time.Second) // a late chunk must not finalise the upload either
+	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
+	require.Equal(t, []string{"data/out/big.csv"}, s.Keys(t, "lake"))
+	require.NotContains(t, errOut, "PRIVATE KEY")
+}
+
+// runCancelledSink runs a pipeline that writes about 60 MB of CSV to out/big.csv and cancels it
+// as soon as started reports the upload under way; the run must fail as interrupted. It
+// returns the run's stderr.
+func runCancelledSink(t *testing.T, cfg string, started func() bool) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "p.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(`
 - name: Big
@@ -134,8 +162,9 @@ func TestGCSSinkCancelled(t *testing.T) {
   connection: {kind: CSV, locator: out/big.csv}
 `), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		for s.Chunks(t) == 0 {
+		for !started() {
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()
@@ -144,7 +173,5 @@ func TestGCSSinkCancelled(t *testing.T) {
 	code := cli.Run(ctx, []string{"run", p, "--config", cfg}, strings.NewReader(""), io.Discard, &errOut)
 	require.NotEqual(t, 0, code)
 	require.Contains(t, errOut.String(), "interrupted")
-	time.Sleep(time.Second) // a late chunk must not finalise the upload either
-	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
-	require.Equal(t, []string{"data/out/big.csv"}, s.Keys(t, "lake"))
+	return errOut.String()
 }

@@ -49,6 +49,9 @@ func openGCS(u URL, o Options, creds Credentials) (Store, error) {
 	}
 	// NewClient only prepares: no request is sent, so a context of its own is enough.
 	cl, err := storage.NewClient(context.Background(), opts...)
+	if err != nil && strings.Contains(err.Error(), "could not find default credentials") {
+		return nil, fmt.Errorf("%s: no Google credentials found (no key file, no gcloud application default credentials, and no metadata server: not on Google Cloud): set config.gs.credential_file or GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run `gcloud auth application-default login`, or set config.gs.hmac_key and hmac_secret", u)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: Cloud Storage client (credentials from %s): %v", u, creds.Source, err)
 	}
@@ -288,9 +291,6 @@ func (s *gcsStore) wrap(op string, u URL, err error) error {
 		if e.Msg == "" {
 			e.Msg = fmt.Sprintf("HTTP %d", g.Code)
 		}
-	case strings.Contains(err.Error(), "could not find default credentials"):
-		e.Msg = "no Google credentials found"
-		e.Hint = "set config.gs.credential_file or GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run `gcloud auth application-default login`, or set config.gs.hmac_key and hmac_secret"
 	default:
 		e.Msg = err.Error()
 		e.Hint = "check that the endpoint " + s.endpoint + " is reachable (config.gs.endpoint_url or STORAGE_EMULATOR_HOST for emulators)"

@@ -14,20 +14,21 @@ type gcsAuth struct {
 	opts []option.ClientOption
 }
 
-// gcsCredentials is Google's application-default chain: config.gs.credential_file, then
-// GOOGLE_APPLICATION_CREDENTIALS, then (for an emulator: STORAGE_EMULATOR_HOST) no
-// authentication, then gcloud's application_default_credentials.json, then, with an
-// endpoint_url and nothing found, anonymous, else the metadata server of the machine.
+// gcsCredentials is Google's application-default chain: an emulator (STORAGE_EMULATOR_HOST)
+// without authentication, then config.gs.credential_file, GOOGLE_APPLICATION_CREDENTIALS,
+// gcloud's application_default_credentials.json, then, with an endpoint_url and nothing found,
+// anonymous, else the metadata server of the machine.
 func gcsCredentials(o Options) (Credentials, error) {
+	if o.getenv("STORAGE_EMULATOR_HOST") != "" {
+		// Google's client library reads the variable itself and then never authenticates.
+		return Credentials{Source: "emulator (STORAGE_EMULATOR_HOST, no authentication)",
+			gcs: &gcsAuth{opts: []option.ClientOption{option.WithoutAuthentication()}}}, nil
+	}
 	if o.CredentialFile != "" {
 		return gcsKeyFile(o.CredentialFile, "config.gs.credential_file")
 	}
 	if f := o.getenv("GOOGLE_APPLICATION_CREDENTIALS"); f != "" {
 		return gcsKeyFile(f, "GOOGLE_APPLICATION_CREDENTIALS")
-	}
-	if o.getenv("STORAGE_EMULATOR_HOST") != "" && o.EndpointURL == "" {
-		return Credentials{Source: "emulator (STORAGE_EMULATOR_HOST, no authentication)",
-			gcs: &gcsAuth{opts: []option.ClientOption{option.WithoutAuthentication()}}}, nil
 	}
 	dir := o.getenv("CLOUDSDK_CONFIG")
 	if dir == "" {

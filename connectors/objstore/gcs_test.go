@@ -40,6 +40,7 @@ func TestGCSSelectCredentials(t *testing.T) {
 		{name: "config file over env", o: Options{CredentialFile: sa}, env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": other}, src: "config.gs.credential_file (" + sa + ")", id: "sa@p.iam.gserviceaccount.com"},
 		{name: "GOOGLE_APPLICATION_CREDENTIALS", env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": other, "HOME": home}, src: "GOOGLE_APPLICATION_CREDENTIALS (" + other + ")", id: "other@p.iam.gserviceaccount.com"},
 		{name: "emulator", env: map[string]string{"STORAGE_EMULATOR_HOST": "127.0.0.1:4443", "HOME": home}, src: "emulator (STORAGE_EMULATOR_HOST"},
+		{name: "emulator never authenticates", o: Options{CredentialFile: sa}, env: map[string]string{"STORAGE_EMULATOR_HOST": "127.0.0.1:4443"}, src: "emulator (STORAGE_EMULATOR_HOST"},
 		{name: "application default", env: map[string]string{"HOME": home}, src: "application default credentials (" + home + "/.config/gcloud/application_default_credentials.json)"},
 		{name: "CLOUDSDK_CONFIG", env: map[string]string{"CLOUDSDK_CONFIG": home + "/.config/gcloud"}, src: "application default credentials"},
 		{name: "endpoint anonymous", o: Options{EndpointURL: "http://127.0.0.1:1"}, env: map[string]string{"HOME": dir}, src: "anonymous"},
@@ -66,6 +67,16 @@ func TestGCSSelectCredentials(t *testing.T) {
 	}
 }
 
+// TestGCSNoCredentials: off Google Cloud with nothing configured, the chain ends at the metadata
+// server, which is not there: the error says what to set.
+func TestGCSNoCredentials(t *testing.T) {
+	u, _ := Parse("gs://lake/a.csv")
+	_, creds, err := Open(u, Options{Getenv: env(map[string]string{"HOME": t.TempDir()})})
+	require.Contains(t, creds.Source, "metadata server")
+	require.ErrorContains(t, err, "gs://lake/a.csv: no Google credentials found")
+	require.ErrorContains(t, err, "set config.gs.credential_file or GOOGLE_APPLICATION_CREDENTIALS")
+}
+
 func gcsOptions(s *testgcs.Server, keyFile string) Options {
 	return Options{EndpointURL: s.Endpoint, CredentialFile: keyFile, Getenv: env(map[string]string{})}
 }
@@ -74,12 +85,7 @@ func gcsOptions(s *testgcs.Server, keyFile string) Options {
 // with service-account sign-in, and the objects download (a large one in ranges) byte for byte.
 func TestGCSListGlobAndDownload(t *testing.T) {
 	s := testgcs.Start(t, testgcs.Options{Buckets: []string{"lake"}, Accounts: []string{testAccount}})
-	for i := range 100 {
-		s.Put(t, "lake", fmt.Sprintf("orders/2024-%02d/part-%03d.csv", i%12+1, i), []byte(fmt.Sprintf("id\n%d\n", i)))
-	}
-	s.Put(t, "lake", "orders/2023-01/part-000.csv", []byte("id\n-1\n"))
-	s.Put(t, "lake", "orders/2024-01/sub/part-999.csv", []byte("id\n-2\n"))
-	s.Put(t, "lake", "orders/2024-01/notes.txt", []byte("x"))
+	want := putOrders(func(key string, data []byte) { s.Put(t, "lake", key, data) })
 	big := make([]byte, 5*rangeSize/2+77)
 	for i := range big {
 		big[i] = byte(i * 7)
@@ -90,25 +96,10 @@ func TestGCSListGlobAndDownload(t *testing.T) {
 	st, creds, err := Open(u, gcsOptions(s, s.KeyFile(t, testAccount)))
 	require.NoError(t, err)
 	require.Contains(t, creds.Source, "config.gs.credential_file")
-	objs, err := st.List(context.Background(), u)
-	require.NoError(t, err)
-	require.Len(t, objs, 100)
-	require.Equal(t, Object{Key: "orders/2024-01/part-000.csv", Size: 5}, objs[0])
-	require.Equal(t, "orders/2024-12/part-095.csv", objs[99].Key)
-
-	f, err := NewFetcher(context.Background(), st, objs, t.TempDir(), 3*objs[0].Size, 4)
-	require.NoError(t, err)
-	for i := range objs {
-		require.NoError(t, f.Wait(context.Background(), i))
-		data, err := os.ReadFile(f.Path(i))
-		require.NoError(t, err)
-		require.Equal(t, string(s.Get(t, "lake", objs[i].Key)), string(data))
-		f.Release(i)
-	}
-	require.NoError(t, f.Close())
+	checkOrders(t, st, "gs", want)
 
 	one, _ := Parse("gs://lake/big/one.bin")
-	objs, err = st.List(context.Background(), one)
+	objs, err := st.List(context.Background(), one)
 	require.NoError(t, err)
 	require.Equal(t, []Object{{Key: "big/one.bin", Size: int64(len(big))}}, objs)
 	p := filepath.Join(t.TempDir(), "one.bin")
@@ -158,25 +149,9 @@ func TestGCSErrors(t *testing.T) {
 	const reader = "reader@ankaflow-test.iam.gserviceaccount.com"
 	s := testgcs.Start(t, testgcs.Options{Buckets: []string{"lake"}, Accounts: []string{testAccount, reader}, ReadOnly: []string{reader}})
 	s.Put(t, "lake", "a.csv", []byte("id\n1\n"))
-	ctx := context.Background()
 	check := func(raw string, o Options, op string, wants ...string) {
 		t.Helper()
-		u, err := Parse(raw)
-		require.NoError(t, err)
-		st, _, err := Open(u, o)
-		require.NoError(t, err)
-		if op == "write" {
-			p := filepath.Join(t.TempDir(), "f")
-			require.NoError(t, os.WriteFile(p, []byte("x"), 0o600))
-			err = st.Upload(ctx, u.Key, p)
-		} else {
-			_, err = st.List(ctx, u)
-		}
-		require.Error(t, err)
-		for _, w := range wants {
-			require.Contains(t, err.Error(), w)
-		}
-		require.NotContains(t, err.Error(), "PRIVATE KEY")
+		requireErr(t, raw, o, op, []string{"PRIVATE KEY"}, wants...)
 	}
 	full := gcsOptions(s, s.KeyFile(t, testAccount))
 	check("gs://nobucket/x/*.csv", full, "list", "list gs://nobucket/x/*.csv", `bucket "nobucket" does not exist`, "NoSuchBucket", "check the bucket name", "endpoint "+s.Addr)
@@ -201,21 +176,8 @@ func TestGCSUploadAtomic(t *testing.T) {
 	u, _ := Parse("gs://lake/out/big.bin")
 	st, _, err := Open(u, Options{EndpointURL: s.Endpoint, Getenv: env(map[string]string{})})
 	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "big")
-	data := make([]byte, 5*gcsChunk/2+123) // three chunks
-	for i := range data {
-		data[i] = byte(i)
-	}
-	require.NoError(t, os.WriteFile(p, data, 0o600))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for s.Chunks(t) == 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}()
-	err = st.Upload(ctx, "out/big.bin", p)
+	// Three chunks, cancelled once the first reaches the server.
+	p, data, err := cancelledUpload(t, st, "out/big.bin", 5*gcsChunk/2+123, func() bool { return s.Chunks(t) > 0 })
 	require.ErrorContains(t, err, "write gs://lake/out/big.bin: cancelled")
 	require.Equal(t, "old contents", string(s.Get(t, "lake", "out/big.bin")))
 	require.Equal(t, []string{"out/big.bin"}, s.Keys(t, "lake"))
@@ -236,24 +198,10 @@ func TestGCSFollowGrowingFile(t *testing.T) {
 		before := s.Chunks(t)
 		p := filepath.Join(t.TempDir(), "grow")
 		up := st.Follow(context.Background(), "out.bin", p)
-		f, err := os.Create(p)
-		require.NoError(t, err)
-		var want []byte
-		chunk := make([]byte, 4<<20)
-		for i := range 10 { // 40 MiB in 4 MiB writes
-			for j := range chunk {
-				chunk[j] = byte(i + j)
-			}
-			_, err := f.Write(chunk)
-			require.NoError(t, err)
-			want = append(want, chunk...)
-			time.Sleep(30 * time.Millisecond)
-			if i == 6 {
-				require.Eventually(t, func() bool { return s.Chunks(t) > before }, 5*time.Second, 10*time.Millisecond, "the upload starts before the file is complete")
-				require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))
-			}
-		}
-		require.NoError(t, f.Close())
+		want := growFile(t, p, func() {
+			require.Eventually(t, func() bool { return s.Chunks(t) > before }, 5*time.Second, 10*time.Millisecond, "the upload starts before the file is complete")
+			require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))
+		})
 		if fail {
 			require.ErrorContains(t, up.Finish(fmt.Errorf("writer failed")), "writer failed")
 			require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))

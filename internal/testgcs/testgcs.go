@@ -4,7 +4,6 @@
 package testgcs
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
@@ -17,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -46,22 +44,10 @@ type Server struct {
 	keys     map[string]*rsa.PrivateKey
 }
 
-// Start builds cmd/testgcs (the Go build cache makes this a link step) and runs it until the
-// test ends.
+// Start runs cmd/testgcs (see testenv.StartServer) until the test ends.
 func Start(tb testing.TB, o Options) *Server {
 	tb.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testenv.Missing(tb, "the go command (to build the GCS test server)")
-	}
-	_, here, _, _ := runtime.Caller(0)
 	dir := tb.TempDir()
-	bin := filepath.Join(dir, "testgcs")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/testgcs")
-	build.Dir = filepath.Dir(here)
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the GCS test server: %v\n%s", err, out)
-	}
 	s := &Server{admin: randomHex(16), keys: map[string]*rsa.PrivateKey{}}
 	var accounts []string
 	for i, email := range o.Accounts {
@@ -80,26 +66,11 @@ func Start(tb testing.TB, o Options) *Server {
 		s.keys[email] = k
 		accounts = append(accounts, email+"="+pub)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-buckets", strings.Join(o.Buckets, ","),
+	_, here, _, _ := runtime.Caller(0)
+	s.Addr = testenv.StartServer(tb, filepath.Join(filepath.Dir(here), "cmd", "testgcs"), "GCS test server",
+		"-addr", "127.0.0.1:0", "-buckets", strings.Join(o.Buckets, ","),
 		"-accounts", strings.Join(accounts, ","), "-readonly", strings.Join(o.ReadOnly, ","),
 		"-admin-token", s.admin, "-chunk-delay", o.ChunkDelay.String())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		tb.Fatalf("GCS test server did not start: %v", err)
-	}
-	s.Addr = strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 	s.Endpoint = "http://" + s.Addr
 	return s
 }
