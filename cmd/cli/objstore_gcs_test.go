@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/cmd/cli"
+	"github.com/ankaflow/ankaflow/internal/testenv"
 	"github.com/ankaflow/ankaflow/internal/testgcs"
 )
 
@@ -161,14 +161,8 @@ func runCancelledSink(t *testing.T, cfg string, started func() bool) string {
   query: SELECT range AS id, repeat('x', 50) AS pad FROM range(1000000)
   connection: {kind: CSV, locator: out/big.csv}
 `), 0o644))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := testenv.CancelWhen(started)
 	defer cancel()
-	go func() {
-		for !started() {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}()
 	var errOut bytes.Buffer
 	code := cli.Run(ctx, []string{"run", p, "--config", cfg}, strings.NewReader(""), io.Discard, &errOut)
 	require.NotEqual(t, 0, code)

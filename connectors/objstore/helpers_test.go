@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
 // requireErr runs one operation on the locator raw ("write" uploads one byte to its key,
@@ -70,14 +72,8 @@ func cancelledUpload(t *testing.T, st Store, key string, n int, started func() b
 		data[i] = byte(i)
 	}
 	require.NoError(t, os.WriteFile(p, data, 0o600))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := testenv.CancelWhen(started)
 	defer cancel()
-	go func() {
-		for !started() {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}()
 	return p, data, st.Upload(ctx, key, p)
 }
 

@@ -2,11 +2,13 @@ package testenv
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // StartServer builds the Go main package in dir (the build cache makes this a link step), runs
@@ -43,4 +45,17 @@ func StartServer(tb testing.TB, dir, what string, args ...string) string {
 		tb.Fatalf("the %s did not start: %v", what, err)
 	}
 	return strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+}
+
+// CancelWhen returns a context that is cancelled as soon as started reports true (polled every
+// 20 ms): a test cancels an upload once the server has seen it begin.
+func CancelWhen(started func() bool) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for ctx.Err() == nil && !started() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}()
+	return ctx, cancel
 }
