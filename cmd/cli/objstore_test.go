@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -66,26 +65,10 @@ const s3Pipeline = `
 // server, and taps of the same formats read them back (with a tap query for Parquet).
 func TestObjectStorePipeline(t *testing.T) {
 	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1"})
-	cfg := s3Config(t, s, "")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(s3Pipeline), 0o644))
-	out, errOut := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
-		"-c", "SELECT name, rows FROM run_pipeline('"+p+"') WHERE name LIKE 'Back%'",
-		"-c", `SELECT * FROM "BackParquet" ORDER BY id`,
-		"-c", `SELECT * FROM "BackCSV" ORDER BY id`,
-		"-c", `SELECT * FROM "BackJSON" ORDER BY id`,
-		"-c", `SELECT count(*) AS again FROM tap('BackCSV')`,
-		"-c", `SELECT column_name, column_type FROM show_schema('BackJSON')`,
-	)
-	require.Equal(t, "name,rows\nBackParquet,3\nBackCSV,4\nBackJSON,3\nBackGz,2\n"+
-		"id,name\n2,n2\n3,n3\n4,n4\n"+
-		"id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n"+
-		"id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n"+
-		"again\n4\n"+
-		"column_name,column_type\nid,BIGINT\nname,VARCHAR\namount,DOUBLE\n", out)
+	output := runSeedPipeline(t, s3Config(t, s, ""), "s3")
 	require.Equal(t, "id,name,amount\n0,n0,0.0\n1,n1,1.5\n2,n2,3.0\n3,n3,4.5\n", string(s.Get(t, "lake", "data/out/seed.csv")))
 	require.Equal(t, []byte{0x1f, 0x8b}, s.Get(t, "lake", "data/out/seed.csv.gz")[:2], "compressed as its extension says")
-	require.NotContains(t, out+errOut, "pipe-secret")
+	require.NotContains(t, output, "pipe-secret")
 	require.Empty(t, s.OpenUploads(t, "lake"))
 }
 
@@ -235,30 +218,11 @@ func TestObjectStoreOverTheWire(t *testing.T) {
 func TestObjectStoreSinkCancelled(t *testing.T) {
 	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1", PartDelay: 500 * time.Millisecond})
 	s.Put(t, "lake", "data/out/big.csv", []byte("old,contents\n"))
-	cfg := s3Config(t, s, "")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	// About 60 MB of CSV: four parts.
-	require.NoError(t, os.WriteFile(p, []byte(`
-- name: Big
-  kind: sink
-  query: SELECT range AS id, repeat('x', 50) AS pad FROM range(1000000)
-  connection: {kind: CSV, locator: out/big.csv}
-`), 0o644))
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for len(s.OpenUploads(t, "lake")) == 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}()
-	var errOut bytes.Buffer
-	code := cli.Run(ctx, []string{"run", p, "--config", cfg}, strings.NewReader(""), io.Discard, &errOut)
-	require.NotEqual(t, 0, code)
-	require.Contains(t, errOut.String(), "interrupted")
+	errOut := runCancelledSink(t, s3Config(t, s, ""), func() bool { return len(s.OpenUploads(t, "lake")) > 0 })
 	// The run returns only after the upload's abort has finished: checked at once, no waiting.
 	// The cancellation comes as soon as the server shows the upload, often before the client
 	// has read the answer to its initiation (an upload the sink must still learn and abort).
 	require.Empty(t, s.OpenUploads(t, "lake"))
 	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
-	require.NotContains(t, errOut.String(), "pipe-secret")
+	require.NotContains(t, errOut, "pipe-secret")
 }

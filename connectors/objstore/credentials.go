@@ -45,6 +45,8 @@ type Credentials struct {
 	creds       *credentials.Credentials
 	// azure
 	account, accountKey, blobEndpoint string
+	// gs: without an HMAC key, Cloud Storage's JSON API (gcs.go)
+	gcs *gcsAuth
 }
 
 // SelectCredentials picks the credentials of scheme ("s3", "gs", "az") in the cloud's standard
@@ -111,15 +113,7 @@ func gsCredentials(o Options) (Credentials, error) {
 		return Credentials{Source: "connection config (gs.hmac_key)", AccessKeyID: o.HMACKey,
 			creds: credentials.NewStaticV4(o.HMACKey, o.HMACSecret, "")}, nil
 	}
-	file := o.CredentialFile
-	src := "config.gs.credential_file"
-	if file == "" {
-		file, src = o.getenv("GOOGLE_APPLICATION_CREDENTIALS"), "GOOGLE_APPLICATION_CREDENTIALS"
-	}
-	if file != "" {
-		return Credentials{}, fmt.Errorf("gs://: service-account credentials (%s = %s) are not supported yet: create an HMAC key for the service account (Cloud Storage → Settings → Interoperability) and set config.gs.hmac_key and hmac_secret", src, file)
-	}
-	return Credentials{Source: "anonymous (no credentials found)", creds: credentials.NewStaticV4("", "", "")}, nil
+	return gcsCredentials(o)
 }
 
 func azCredentials(o Options) (Credentials, error) {

@@ -67,7 +67,7 @@ func TestSelectCredentials(t *testing.T) {
 		{name: "instance role last", scheme: "s3", env: map[string]string{}, source: "instance role"},
 		{name: "anonymous", scheme: "s3", env: map[string]string{"AWS_EC2_METADATA_DISABLED": "true"}, source: "anonymous"},
 		{name: "gs hmac", scheme: "gs", o: Options{HMACKey: "GOOG1", HMACSecret: "x"}, source: "connection config (gs.hmac_key)", id: "GOOG1"},
-		{name: "gs service account", scheme: "gs", env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/k.json"}, err: "GOOGLE_APPLICATION_CREDENTIALS = /k.json) are not supported yet: create an HMAC key"},
+		{name: "gs key file missing", scheme: "gs", env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/k.json"}, err: "cannot read the credentials file /k.json (from GOOGLE_APPLICATION_CREDENTIALS)"},
 		{name: "az connection string", scheme: "az", env: map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net"}, source: "AZURE_STORAGE_CONNECTION_STRING", id: "acct"},
 		{name: "az account and key", scheme: "az", env: map[string]string{"AZURE_STORAGE_ACCOUNT": "acct2", "AZURE_STORAGE_KEY": "k"}, source: "AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY", id: "acct2"},
 		{name: "az nothing", scheme: "az", env: map[string]string{}, err: "set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"},
@@ -101,39 +101,12 @@ func testOptions(s *tests3.Server, i int) Options {
 
 func TestS3ListGlobAndDownload(t *testing.T) {
 	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKTEST:secret"}, Region: "eu-west-1"})
-	for i := range 100 {
-		s.Put(t, "lake", fmt.Sprintf("orders/2024-%02d/part-%03d.csv", i%12+1, i), []byte(fmt.Sprintf("id\n%d\n", i)))
-	}
-	s.Put(t, "lake", "orders/2023-01/part-000.csv", []byte("id\n-1\n"))
-	s.Put(t, "lake", "orders/2024-01/sub/part-999.csv", []byte("id\n-2\n"))
-	s.Put(t, "lake", "orders/2024-01/notes.txt", []byte("x"))
-
+	want := putOrders(func(key string, data []byte) { s.Put(t, "lake", key, data) })
 	u, _ := Parse("s3://lake/orders/2024-*/part-*.csv")
 	st, creds, err := Open(u, testOptions(s, 0))
 	require.NoError(t, err)
 	require.Equal(t, "connection config (s3.access_key_id)", creds.Source)
-	objs, err := st.List(context.Background(), u)
-	require.NoError(t, err)
-	require.Len(t, objs, 100)
-	require.Equal(t, "orders/2024-01/part-000.csv", objs[0].Key)
-	require.Equal(t, "orders/2024-12/part-095.csv", objs[99].Key)
-
-	// Bounded concurrent download: a budget of three objects at a time.
-	f, err := NewFetcher(context.Background(), st, objs, t.TempDir(), 3*objs[0].Size, 4)
-	require.NoError(t, err)
-	for i := range objs {
-		require.NoError(t, f.Wait(context.Background(), i))
-		data, err := os.ReadFile(f.Path(i))
-		require.NoError(t, err)
-		require.Contains(t, string(data), "id\n")
-		f.mu.Lock()
-		require.LessOrEqual(t, f.used, 3*objs[0].Size+objs[0].Size)
-		f.mu.Unlock()
-		f.Release(i)
-		_, err = os.Stat(f.Path(i))
-		require.True(t, os.IsNotExist(err), "released files are deleted")
-	}
-	require.NoError(t, f.Close())
+	checkOrders(t, st, "s3", want)
 }
 
 func TestS3Errors(t *testing.T) {
@@ -142,23 +115,7 @@ func TestS3Errors(t *testing.T) {
 	ctx := context.Background()
 	check := func(raw string, o Options, op string, wants ...string) {
 		t.Helper()
-		u, err := Parse(raw)
-		require.NoError(t, err)
-		st, _, err := Open(u, o)
-		require.NoError(t, err)
-		if op == "write" {
-			p := filepath.Join(t.TempDir(), "f")
-			require.NoError(t, os.WriteFile(p, []byte("x"), 0o600))
-			err = st.Upload(ctx, u.Key, p)
-		} else {
-			_, err = st.List(ctx, u)
-		}
-		require.Error(t, err)
-		for _, w := range wants {
-			require.Contains(t, err.Error(), w)
-		}
-		require.NotContains(t, err.Error(), "secret2")
-		require.NotContains(t, err.Error(), ":secret")
+		requireErr(t, raw, o, op, []string{"secret2", ":secret"}, wants...)
 	}
 	check("s3://nobucket/x/*.csv", testOptions(s, 0), "list", "list s3://nobucket/x/*.csv", `bucket "nobucket" does not exist`, "NoSuchBucket", "check the bucket name")
 	check("s3://lake/missing.csv", testOptions(s, 0), "list", `object "missing.csv" does not exist`, "check the key")
@@ -236,22 +193,8 @@ func TestS3UploadAtomic(t *testing.T) {
 	u, _ := Parse("s3://lake/out/big.bin")
 	st, _, err := Open(u, Options{EndpointURL: s.Endpoint, URLStyle: "path", Region: "us-east-1", AccessKeyID: "a", SecretAccessKey: "b"})
 	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "big")
-	data := make([]byte, 5*partSize/2+123) // three parts
-	for i := range data {
-		data[i] = byte(i)
-	}
-	require.NoError(t, os.WriteFile(p, data, 0o600))
-
-	// Cancelled while the parts are in flight: the old object stays, no upload is left open.
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for len(s.OpenUploads(t, "lake")) == 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}()
-	err = st.Upload(ctx, "out/big.bin", p)
+	// Cancelled while the parts (three) are in flight: the old object stays, no upload is left open.
+	p, data, err := cancelledUpload(t, st, "out/big.bin", 5*partSize/2+123, func() bool { return len(s.OpenUploads(t, "lake")) > 0 })
 	require.ErrorContains(t, err, "write s3://lake/out/big.bin: cancelled")
 	require.Equal(t, "old contents", string(s.Get(t, "lake", "out/big.bin")))
 	require.Empty(t, s.OpenUploads(t, "lake"))
@@ -281,23 +224,9 @@ func TestS3FollowGrowingFile(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		p := filepath.Join(t.TempDir(), "grow")
 		up := st.Follow(context.Background(), "out.bin", p)
-		f, err := os.Create(p)
-		require.NoError(t, err)
-		var want []byte
-		chunk := make([]byte, 4<<20)
-		for i := range 10 { // 40 MiB in 4 MiB writes
-			for j := range chunk {
-				chunk[j] = byte(i + j)
-			}
-			_, err := f.Write(chunk)
-			require.NoError(t, err)
-			want = append(want, chunk...)
-			time.Sleep(30 * time.Millisecond)
-			if i == 6 {
-				require.Eventually(t, func() bool { return len(s.OpenUploads(t, "lake")) == 1 }, 5*time.Second, 10*time.Millisecond, "the upload starts before the file is complete")
-			}
-		}
-		require.NoError(t, f.Close())
+		want := growFile(t, p, func() {
+			require.Eventually(t, func() bool { return len(s.OpenUploads(t, "lake")) == 1 }, 5*time.Second, 10*time.Millisecond, "the upload starts before the file is complete")
+		})
 		if fail {
 			require.ErrorContains(t, up.Finish(fmt.Errorf("writer failed")), "writer failed")
 			require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))

@@ -54,6 +54,10 @@ func Open(u URL, o Options) (Store, Credentials, error) {
 	case "az":
 		return nil, creds, fmt.Errorf("%s: Azure Blob Storage transfers are not available in this build yet (credentials were found: %s); copy the data to S3, GCS or a local path", u, creds.Source)
 	case "gs":
+		if creds.gcs != nil {
+			st, err := openGCS(u, o, creds)
+			return st, creds, err
+		}
 		if o.EndpointURL == "" {
 			o.EndpointURL = "https://storage.googleapis.com"
 		}

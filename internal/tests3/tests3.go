@@ -3,12 +3,9 @@
 package tests3
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -43,37 +40,10 @@ type Server struct {
 // test ends.
 func Start(tb testing.TB, o Options) *Server {
 	tb.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testenv.Missing(tb, "the go command (to build the S3 test server)")
-	}
 	_, here, _, _ := runtime.Caller(0)
-	bin := filepath.Join(tb.TempDir(), "tests3")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/tests3")
-	build.Dir = filepath.Dir(here)
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the S3 test server: %v\n%s", err, out)
-	}
-	args := []string{"-addr", "127.0.0.1:0", "-buckets", strings.Join(o.Buckets, ","), "-keys", strings.Join(o.Keys, ","),
-		"-readonly", strings.Join(o.ReadOnly, ","), "-region", o.Region, "-style", o.Style, "-part-delay", o.PartDelay.String()}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		tb.Fatalf("S3 test server did not start: %v", err)
-	}
-	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	addr := testenv.StartServer(tb, filepath.Join(filepath.Dir(here), "cmd", "tests3"), "S3 test server",
+		"-addr", "127.0.0.1:0", "-buckets", strings.Join(o.Buckets, ","), "-keys", strings.Join(o.Keys, ","),
+		"-readonly", strings.Join(o.ReadOnly, ","), "-region", o.Region, "-style", o.Style, "-part-delay", o.PartDelay.String())
 	return &Server{Endpoint: "http://" + addr, Addr: addr, opts: o}
 }
 
