@@ -152,28 +152,38 @@ func TestAzureCredentialsAndErrors(t *testing.T) {
 func TestAzureSinkCancelledKeepsBlob(t *testing.T) {
 	s := testazurite.Start(t, "lake")
 	s.Put(t, "lake", "data/out/big.csv", []byte("old,contents\n"))
-	cfg := azConfig(t, s, "")
-	p := filepath.Join(t.TempDir(), "p.yaml")
+	staged := func() bool { return len(s.Uncommitted(t, "lake", "data/out/big.csv")) > 0 }
 	// About 120 MB of CSV: eight blocks.
-	require.NoError(t, os.WriteFile(p, []byte(`
+	code, errOut := runCancelledWhen(t, staged, "run", "--config", azConfig(t, s, ""), writePipeline(t, `
 - name: Big
   kind: sink
   query: SELECT range AS id, repeat('x', 50) AS pad FROM range(2000000)
   connection: {kind: CSV, locator: out/big.csv}
-`), 0o644))
+`))
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, "interrupted")
+	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
+	require.True(t, staged(), "blocks were staged, never committed")
+	require.NotContains(t, errOut, testazurite.Key)
+}
+
+// runCancelledWhen runs the command and cancels it as soon as started reports true.
+func runCancelledWhen(t *testing.T, started func() bool, args ...string) (int, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		for len(s.Uncommitted(t, "lake", "data/out/big.csv")) == 0 && ctx.Err() == nil {
+		for ctx.Err() == nil && !started() {
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()
 	}()
 	var errOut bytes.Buffer
-	code := cli.Run(ctx, []string{"run", p, "--config", cfg}, strings.NewReader(""), io.Discard, &errOut)
-	require.NotEqual(t, 0, code)
-	require.Contains(t, errOut.String(), "interrupted")
-	require.Equal(t, "old,contents\n", string(s.Get(t, "lake", "data/out/big.csv")))
-	require.NotEmpty(t, s.Uncommitted(t, "lake", "data/out/big.csv"), "blocks were staged, never committed")
-	require.NotContains(t, errOut.String(), testazurite.Key)
+	code := cli.Run(ctx, args, strings.NewReader(""), io.Discard, &errOut)
+	return code, errOut.String()
+}
+
+func writePipeline(t *testing.T, yaml string) string {
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(yaml), 0o644))
+	return p
 }

@@ -16,6 +16,15 @@ import (
 	"github.com/ankaflow/ankaflow/internal/testazurite"
 )
 
+// pattern is n bytes that differ from block to block and within one.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i/4093 + i)
+	}
+	return b
+}
+
 func azOptions(s *testazurite.Server) Options {
 	return Options{Getenv: env(map[string]string{"AZURE_STORAGE_CONNECTION_STRING": s.ConnectionString()})}
 }
@@ -54,10 +63,7 @@ func TestAzureListGlobAndDownload(t *testing.T) {
 	require.NoError(t, f.Close())
 
 	// A blob larger than one range is read in several ranges at once, byte for byte.
-	big := make([]byte, 2*azBlockSize+12345)
-	for i := range big {
-		big[i] = byte(i * 7)
-	}
+	big := pattern(2*azBlockSize + 12345)
 	s.Put(t, "lake", "big.bin", big)
 	dst := filepath.Join(t.TempDir(), "big")
 	require.NoError(t, st.Download(context.Background(), "big.bin", dst))
@@ -186,19 +192,17 @@ func TestAzureUploadAtomic(t *testing.T) {
 	o.Transport = slow
 	st, _, err := Open(u, o)
 	require.NoError(t, err)
+	data := pattern(5*azBlockSize/2 + 123) // three blocks
 	p := filepath.Join(t.TempDir(), "big")
-	data := make([]byte, 5*azBlockSize/2+123) // three blocks
-	for i := range data {
-		data[i] = byte(i)
-	}
 	require.NoError(t, os.WriteFile(p, data, 0o600))
 
+	// Cancelled once the first block is stored.
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for slow.staged.Load() == 0 {
+		defer cancel()
+		for slow.staged.Load() < 1 {
 			time.Sleep(10 * time.Millisecond)
 		}
-		cancel()
 	}()
 	err = st.Upload(ctx, "out/big.bin", p)
 	require.ErrorContains(t, err, "write az://lake/out/big.bin: cancelled")
@@ -225,34 +229,31 @@ func TestAzureFollowGrowingFile(t *testing.T) {
 	u, _ := Parse("az://lake/out.bin")
 	st, _, err := Open(u, azOptions(s))
 	require.NoError(t, err)
-	for _, fail := range []bool{false, true} {
+	data := pattern(40 << 20) // written in 4 MiB steps
+	staging := func() bool { return len(s.Uncommitted(t, "lake", "out.bin")) > 0 }
+	for _, writeErr := range []error{nil, fmt.Errorf("writer failed")} {
 		p := filepath.Join(t.TempDir(), "grow")
 		up := st.Follow(context.Background(), "out.bin", p)
 		f, err := os.Create(p)
 		require.NoError(t, err)
-		var want []byte
-		chunk := make([]byte, 4<<20)
-		for i := range 10 { // 40 MiB in 4 MiB writes
-			for j := range chunk {
-				chunk[j] = byte(i + j)
-			}
-			_, err := f.Write(chunk)
+		for off := 0; off < len(data); off += 4 << 20 {
+			_, err = f.Write(data[off : off+4<<20])
 			require.NoError(t, err)
-			want = append(want, chunk...)
 			time.Sleep(30 * time.Millisecond)
-			if i == 6 {
-				require.Eventually(t, func() bool { return len(s.Uncommitted(t, "lake", "out.bin")) > 0 }, 10*time.Second, 10*time.Millisecond, "staging starts before the file is complete")
+			if off == 24<<20 {
+				require.Eventually(t, staging, 10*time.Second, 10*time.Millisecond, "staging starts before the file is complete")
 				require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))
 			}
 		}
 		require.NoError(t, f.Close())
-		if fail {
-			require.ErrorContains(t, up.Finish(fmt.Errorf("writer failed")), "writer failed")
-			require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")))
-		} else {
-			require.NoError(t, up.Finish(nil))
-			require.Equal(t, want, s.Get(t, "lake", "out.bin"))
-			s.Put(t, "lake", "out.bin", []byte("old"))
+		if writeErr != nil {
+			require.ErrorIs(t, up.Finish(writeErr), writeErr)
+			require.Equal(t, "old", string(s.Get(t, "lake", "out.bin")), "a failed writer commits nothing")
+			continue
 		}
+		require.NoError(t, up.Finish(nil))
+		require.Equal(t, data, s.Get(t, "lake", "out.bin"))
+		require.False(t, staging(), "the commit took every block")
+		s.Put(t, "lake", "out.bin", []byte("old"))
 	}
 }
