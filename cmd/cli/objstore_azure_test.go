@@ -145,6 +145,17 @@ func TestAzureCredentialsAndErrors(t *testing.T) {
 		require.NotContains(t, errOut, testazurite.Key, stage)
 		require.NotContains(t, errOut, "d3Jvbmcgc2VjcmV0IGtleQ==", stage)
 	}
+
+	// config.az has fixed keys: a typo is caught when the pipeline is loaded, its value unprinted.
+	code, _, errOut := cliRunCode(t, "", "plan", writePipeline(t, `
+- name: x
+  kind: tap
+  connection: {kind: CSV, locator: az://lake/a.csv, config: {az: {acount_key: s3cr3t}}}
+`))
+	require.Equal(t, 2, code, "a pipeline error")
+	require.Contains(t, errOut, `unknown key "acount_key" in config.az`)
+	require.Contains(t, errOut, "account_key")
+	require.NotContains(t, errOut, "s3cr3t")
 }
 
 // TestAzureSinkCancelledKeepsBlob: a pipeline whose sink is cancelled while its blocks are
