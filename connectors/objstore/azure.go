@@ -59,7 +59,7 @@ func openAzure(u URL, o Options, creds Credentials) (Store, error) {
 	case creds.accountKey != "":
 		key, kerr := container.NewSharedKeyCredential(creds.account, creds.accountKey)
 		if kerr != nil {
-			// The decoder's message holds no part of the key.
+			// The decoder's own message is left out: it is about the key's bytes.
 			return nil, fmt.Errorf("the account key from %s is not valid base64: check it (copy it whole from the portal's Access keys)", creds.Source)
 		}
 		cl, err = container.NewClientWithSharedKeyCredential(contURL, key, opts)
