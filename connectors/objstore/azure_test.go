@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/internal/testazurite"
@@ -256,4 +259,36 @@ func TestAzureFollowGrowingFile(t *testing.T) {
 		require.False(t, staging(), "the commit took every block")
 		s.Put(t, "lake", "out.bin", []byte("old"))
 	}
+}
+
+// TestAzureSAS: a connection string with a read-only container SAS lists and reads; a write is
+// denied; the SAS signature appears in no message.
+func TestAzureSAS(t *testing.T) {
+	s := testazurite.Start(t, "lake")
+	s.Put(t, "lake", "a.csv", []byte("id\n1\n"))
+	cred, err := container.NewSharedKeyCredential(testazurite.Account, testazurite.Key)
+	require.NoError(t, err)
+	q, err := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, ExpiryTime: time.Now().Add(time.Hour), ContainerName: "lake",
+		Permissions: (&sas.ContainerPermissions{Read: true, List: true}).String()}.SignWithSharedKey(cred)
+	require.NoError(t, err)
+	o := Options{Getenv: env(map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "BlobEndpoint=" + s.Endpoint + ";SharedAccessSignature=" + q.Encode()})}
+	u, _ := Parse("az://lake/*.csv")
+	st, creds, err := Open(u, o)
+	require.NoError(t, err)
+	require.Equal(t, "environment (AZURE_STORAGE_CONNECTION_STRING)", creds.Source)
+	objs, err := st.List(context.Background(), u)
+	require.NoError(t, err)
+	require.Equal(t, []Object{{Key: "a.csv", Size: 5}}, objs)
+	dst := filepath.Join(t.TempDir(), "a")
+	require.NoError(t, st.Download(context.Background(), "a.csv", dst))
+	got, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	require.Equal(t, "id\n1\n", string(got))
+
+	p := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(p, []byte("x"), 0o600))
+	err = st.Upload(context.Background(), "b.csv", p)
+	require.ErrorContains(t, err, "write az://lake/b.csv: access denied")
+	require.NotContains(t, err.Error(), q.Signature())
+	require.NotContains(t, fmt.Sprintf("%v %+v", err, errors.Unwrap(err)), q.Signature(), "not even in the wrapped client error")
 }
