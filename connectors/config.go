@@ -28,6 +28,10 @@ type BucketConfig struct {
 	HMACKey         string `yaml:"hmac_key" json:"-"`
 	HMACSecret      string `yaml:"hmac_secret" json:"-"`
 	CredentialFile  string `yaml:"credential_file" json:"credential_file,omitempty"`
+	// Azure (config.az): a storage connection string, or an account and its key.
+	ConnectionString string `yaml:"connection_string" json:"-"`
+	AccountName      string `yaml:"account_name" json:"account_name,omitempty"`
+	AccountKey       string `yaml:"account_key" json:"-"`
 }
 
 // Config is AnkaFlow's ConnectionConfiguration: one BucketConfig per store, plus the sections of
@@ -36,6 +40,7 @@ type Config struct {
 	Local    BucketConfig              `yaml:"local" json:"local"`
 	S3       BucketConfig              `yaml:"s3" json:"s3"`
 	GS       BucketConfig              `yaml:"gs" json:"gs"`
+	AZ       BucketConfig              `yaml:"az" json:"az"`
 	Sections map[string]map[string]any `yaml:"-" json:"sections,omitempty"`
 }
 
@@ -46,6 +51,7 @@ func (c Config) Merge(over Config) Config {
 	out.Local = mergeBucket(c.Local, over.Local)
 	out.S3 = mergeBucket(c.S3, over.S3)
 	out.GS = mergeBucket(c.GS, over.GS)
+	out.AZ = mergeBucket(c.AZ, over.AZ)
 	if len(over.Sections) > 0 {
 		out.Sections = map[string]map[string]any{}
 		for k, v := range c.Sections {
@@ -85,6 +91,9 @@ func mergeBucket(a, b BucketConfig) BucketConfig {
 		CredentialFile:  pick(a.CredentialFile, b.CredentialFile),
 		LocatorWildcard: a.LocatorWildcard,
 	}
+	out.ConnectionString = pick(a.ConnectionString, b.ConnectionString)
+	out.AccountName = pick(a.AccountName, b.AccountName)
+	out.AccountKey = pick(a.AccountKey, b.AccountKey)
 	if len(b.LocatorWildcard) > 0 {
 		out.LocatorWildcard = b.LocatorWildcard
 	}
@@ -107,10 +116,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// store picks the configuration that locates files: the first of local, s3, gs with a bucket,
+// store picks the configuration that locates files: the first of local, s3, gs, az with a bucket,
 // taking every field from that one store (AnkaFlow mixed fields of different stores).
 func (c Config) store() BucketConfig {
-	for _, b := range []BucketConfig{c.Local, c.S3, c.GS} {
+	for _, b := range []BucketConfig{c.Local, c.S3, c.GS, c.AZ} {
 		if b.Bucket != "" {
 			return b
 		}

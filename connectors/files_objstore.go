@@ -49,15 +49,19 @@ func (c *FileConnection) objectURL(useWildcard bool) (objstore.URL, bool, error)
 	return u, true, err
 }
 
-// ObjectStoreOptions maps the connection config's s3: or gs: section to the store's options.
+// ObjectStoreOptions maps the connection config's s3:, gs: or az: section to the store's options.
 func ObjectStoreOptions(cfg Config, scheme string) objstore.Options {
 	b := cfg.S3
-	if scheme == "gs" {
+	switch scheme {
+	case "gs":
 		b = cfg.GS
+	case "az":
+		b = cfg.AZ
 	}
 	return objstore.Options{Region: b.Region, EndpointURL: b.EndpointURL, URLStyle: b.URLStyle,
 		AccessKeyID: b.AccessKeyID, SecretAccessKey: b.SecretAccessKey,
-		HMACKey: b.HMACKey, HMACSecret: b.HMACSecret, CredentialFile: b.CredentialFile}
+		HMACKey: b.HMACKey, HMACSecret: b.HMACSecret, CredentialFile: b.CredentialFile,
+		ConnectionString: b.ConnectionString, AccountName: b.AccountName, AccountKey: b.AccountKey}
 }
 
 func (c *FileConnection) openStore(op string, u objstore.URL) (objstore.Store, error) {

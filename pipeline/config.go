@@ -18,7 +18,7 @@ func decodeConfig(raw map[string]any) (connectors.Config, error) {
 			return c, fmt.Errorf("config.%s must be a mapping", section)
 		}
 		switch section {
-		case "local", "s3", "gs":
+		case "local", "s3", "gs", "az":
 			b, err := decodeBucket(section, m)
 			if err != nil {
 				return c, err
@@ -30,6 +30,8 @@ func decodeConfig(raw map[string]any) (connectors.Config, error) {
 				c.S3 = b
 			case "gs":
 				c.GS = b
+			case "az":
+				c.AZ = b
 			}
 		default:
 			if c.Sections == nil {
@@ -62,6 +64,7 @@ func decodeBucket(section string, m map[string]any) (connectors.BucketConfig, er
 		"endpoint_url": &b.EndpointURL, "url_style": &b.URLStyle,
 		"access_key_id": &b.AccessKeyID, "secret_access_key": &b.SecretAccessKey,
 		"hmac_key": &b.HMACKey, "hmac_secret": &b.HMACSecret, "credential_file": &b.CredentialFile,
+		"connection_string": &b.ConnectionString, "account_name": &b.AccountName, "account_key": &b.AccountKey,
 	}
 	for k, dst := range fields {
 		if *dst, err = str(k); err != nil {

@@ -30,7 +30,8 @@ var ignoredConnectionKeys = map[string]string{
 }
 
 var bucketKeys = []string{"bucket", "data_prefix", "locator_wildcard", "region", "access_key_id",
-	"secret_access_key", "hmac_key", "hmac_secret", "credential_file", "endpoint_url", "url_style"}
+	"secret_access_key", "hmac_key", "hmac_secret", "credential_file", "endpoint_url", "url_style",
+	"connection_string", "account_name", "account_key"}
 
 // LoadFile reads and parses a pipeline file. Problems holds every shape error found (the model
 // is still returned, as complete as the input allows, so validation can go on in one pass).
@@ -347,11 +348,11 @@ func (l *loader) config(n *yaml.Node, stage string) map[string]any {
 	for _, p := range l.pairs(n, stage) {
 		v := p.value
 		if v.Kind != yaml.MappingNode {
-			l.probs.add(l.pos(p.kpos), stage, fmt.Sprintf("config.%s must be a mapping; config holds stores (local, s3, gs) and system sections (clickhouse, bigquery, …): did you mean params.%s or config.local.%s?", p.key, p.key, p.key))
+			l.probs.add(l.pos(p.kpos), stage, fmt.Sprintf("config.%s must be a mapping; config holds stores (local, s3, gs, az) and system sections (clickhouse, bigquery, …): did you mean params.%s or config.local.%s?", p.key, p.key, p.key))
 			continue
 		}
 		switch p.key {
-		case "local", "s3", "gs":
+		case "local", "s3", "gs", "az":
 			for _, b := range l.pairs(v, stage) {
 				if !contains(bucketKeys, b.key) {
 					l.probs.add(l.pos(b.kpos), stage, fmt.Sprintf("unknown key %q in config.%s%s", b.key, p.key, connectors.DidYouMean(b.key, bucketKeys)))

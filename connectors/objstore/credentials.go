@@ -22,6 +22,11 @@ type Options struct {
 	HMACKey         string // gs: HMAC key of a service account (GCS's S3-compatible XML API)
 	HMACSecret      string
 	CredentialFile  string // gs: a service-account JSON file
+	// az (config.az): a storage connection string, or an account and its key; EndpointURL is
+	// then the blob service endpoint (an emulator: http://127.0.0.1:10000/devstoreaccount1).
+	ConnectionString string
+	AccountName      string
+	AccountKey       string
 	// Transport replaces the HTTP transport (proxies, custom TLS, tests).
 	Transport http.RoundTripper
 	// Getenv reads the environment (nil: os.Getenv); tests pass their own.
@@ -47,6 +52,7 @@ type Credentials struct {
 	account, accountKey, blobEndpoint string
 	// gs: without an HMAC key, Cloud Storage's JSON API (gcs.go)
 	gcs *gcsAuth
+	sas                               string // a shared access signature (query string), secret
 }
 
 // SelectCredentials picks the credentials of scheme ("s3", "gs", "az") in the cloud's standard
@@ -117,31 +123,38 @@ func gsCredentials(o Options) (Credentials, error) {
 }
 
 func azCredentials(o Options) (Credentials, error) {
+	c, err := azAccount(o)
+	if err != nil {
+		return c, err
+	}
+	if o.EndpointURL != "" {
+		c.blobEndpoint = o.EndpointURL
+	}
+	c.blobEndpoint = strings.TrimRight(c.blobEndpoint, "/")
+	c.AccessKeyID = c.account
+	return c, nil
+}
+
+// azAccount picks the account and its key (or SAS) in Azure's usual order: the connection's
+// config.az (connection_string, then account_name + account_key), then the environment
+// (AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY).
+func azAccount(o Options) (Credentials, error) {
+	if o.ConnectionString != "" {
+		return azConnectionString(o.ConnectionString, "connection config (az.connection_string)", "config.az.connection_string")
+	}
+	if o.AccountName != "" || o.AccountKey != "" {
+		if o.AccountName == "" {
+			return Credentials{}, fmt.Errorf("config.az sets account_key but no account_name: set both")
+		}
+		src := "connection config (az.account_name, az.account_key)"
+		if o.AccountKey == "" {
+			src = "connection config (az.account_name, anonymous)"
+		}
+		return Credentials{Source: src, account: o.AccountName, accountKey: o.AccountKey,
+			blobEndpoint: "https://" + o.AccountName + ".blob.core.windows.net"}, nil
+	}
 	if cs := o.getenv("AZURE_STORAGE_CONNECTION_STRING"); cs != "" {
-		kv := map[string]string{}
-		for _, part := range strings.Split(cs, ";") {
-			k, v, ok := strings.Cut(part, "=")
-			if ok {
-				kv[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-			}
-		}
-		c := Credentials{Source: "environment (AZURE_STORAGE_CONNECTION_STRING)", account: kv["accountname"],
-			accountKey: kv["accountkey"], blobEndpoint: kv["blobendpoint"]}
-		if c.account == "" && c.blobEndpoint == "" {
-			return Credentials{}, fmt.Errorf("AZURE_STORAGE_CONNECTION_STRING has no AccountName (or BlobEndpoint): check its value")
-		}
-		if c.blobEndpoint == "" {
-			proto, suffix := kv["defaultendpointsprotocol"], kv["endpointsuffix"]
-			if proto == "" {
-				proto = "https"
-			}
-			if suffix == "" {
-				suffix = "core.windows.net"
-			}
-			c.blobEndpoint = proto + "://" + c.account + ".blob." + suffix
-		}
-		c.AccessKeyID = c.account
-		return c, nil
+		return azConnectionString(cs, "environment (AZURE_STORAGE_CONNECTION_STRING)", "AZURE_STORAGE_CONNECTION_STRING")
 	}
 	account := o.getenv("AZURE_STORAGE_ACCOUNT")
 	key := o.getenv("AZURE_STORAGE_KEY")
@@ -149,12 +162,55 @@ func azCredentials(o Options) (Credentials, error) {
 		key = o.getenv("AZURE_STORAGE_ACCESS_KEY")
 	}
 	if account == "" {
-		return Credentials{}, fmt.Errorf("az://: no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY")
+		return Credentials{}, fmt.Errorf("az://: no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or config.az.connection_string, or account_name and account_key)")
 	}
 	src := "environment (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY)"
 	if key == "" {
 		src = "environment (AZURE_STORAGE_ACCOUNT, anonymous)"
 	}
-	return Credentials{Source: src, AccessKeyID: account, account: account, accountKey: key,
+	return Credentials{Source: src, account: account, accountKey: key,
 		blobEndpoint: "https://" + account + ".blob.core.windows.net"}, nil
+}
+
+// Azurite's (and the old storage emulator's) well-known development account, which
+// `UseDevelopmentStorage=true` names; its key is public, not a secret.
+const (
+	devAccount  = "devstoreaccount1"
+	devKey      = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	devEndpoint = "http://127.0.0.1:10000/" + devAccount
+)
+
+// azConnectionString reads a storage connection string: AccountName + AccountKey (or a
+// SharedAccessSignature), with BlobEndpoint or DefaultEndpointsProtocol + EndpointSuffix, or
+// UseDevelopmentStorage=true. what names it in messages, which never quote its value.
+func azConnectionString(cs, source, what string) (Credentials, error) {
+	kv := map[string]string{}
+	for _, part := range strings.Split(cs, ";") {
+		k, v, ok := strings.Cut(part, "=")
+		if ok {
+			kv[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
+		}
+	}
+	if strings.EqualFold(kv["usedevelopmentstorage"], "true") {
+		return Credentials{Source: source, account: devAccount, accountKey: devKey, blobEndpoint: devEndpoint}, nil
+	}
+	c := Credentials{Source: source, account: kv["accountname"], accountKey: kv["accountkey"],
+		sas: strings.TrimPrefix(kv["sharedaccesssignature"], "?"), blobEndpoint: kv["blobendpoint"]}
+	if c.account == "" && c.blobEndpoint == "" {
+		return Credentials{}, fmt.Errorf("%s has no AccountName (or BlobEndpoint): check its value", what)
+	}
+	if c.accountKey != "" && c.account == "" {
+		return Credentials{}, fmt.Errorf("%s has an AccountKey but no AccountName: check its value", what)
+	}
+	if c.blobEndpoint == "" {
+		proto, suffix := kv["defaultendpointsprotocol"], kv["endpointsuffix"]
+		if proto == "" {
+			proto = "https"
+		}
+		if suffix == "" {
+			suffix = "core.windows.net"
+		}
+		c.blobEndpoint = proto + "://" + c.account + ".blob." + suffix
+	}
+	return c, nil
 }

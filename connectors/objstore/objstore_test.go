@@ -89,7 +89,7 @@ func TestSelectCredentials(t *testing.T) {
 	require.Equal(t, "https://a.blob.core.chinacloudapi.cn", got.blobEndpoint)
 
 	_, _, err := Open(URL{Scheme: "az", Bucket: "c", Key: "k"}, Options{Getenv: env(map[string]string{"AZURE_STORAGE_ACCOUNT": "a", "AZURE_STORAGE_KEY": "k"})})
-	require.ErrorContains(t, err, "az://c/k: Azure Blob Storage transfers are not available in this build yet")
+	require.ErrorContains(t, err, "the account key from environment (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY) is not valid base64")
 	require.NotContains(t, err.Error(), "=k", "no secret in messages")
 }
 

@@ -52,7 +52,8 @@ func Open(u URL, o Options) (Store, Credentials, error) {
 	}
 	switch u.Scheme {
 	case "az":
-		return nil, creds, fmt.Errorf("%s: Azure Blob Storage transfers are not available in this build yet (credentials were found: %s); copy the data to S3, GCS or a local path", u, creds.Source)
+		st, err := openAzure(u, o, creds)
+		return st, creds, err
 	case "gs":
 		if creds.gcs != nil {
 			st, err := openGCS(u, o, creds)
