@@ -80,6 +80,7 @@ type azStore struct {
 	u        URL
 	creds    Credentials
 	endpoint string // the blob endpoint, for messages (a SAS is never part of it)
+	etags    sync.Map // key → azcore.ETag last listed or read, for ReadRange
 }
 
 func (s *azStore) List(ctx context.Context, u URL) ([]Object, error) {
@@ -87,6 +88,9 @@ func (s *azStore) List(ctx context.Context, u URL) ([]Object, error) {
 		p, err := s.cont.NewBlobClient(u.Key).GetProperties(ctx, nil)
 		if err != nil {
 			return nil, s.wrap(ctx, "list", u, err)
+		}
+		if p.ETag != nil {
+			s.etags.Store(u.Key, *p.ETag)
 		}
 		return []Object{{Key: u.Key, Size: deref(p.ContentLength)}}, nil
 	}
@@ -105,6 +109,9 @@ func (s *azStore) List(ctx context.Context, u URL) ([]Object, error) {
 			var size int64
 			if b.Properties != nil {
 				size = deref(b.Properties.ContentLength)
+				if b.Properties.ETag != nil {
+					s.etags.Store(*b.Name, *b.Properties.ETag)
+				}
 			}
 			out = append(out, Object{Key: *b.Name, Size: size})
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/auth"
@@ -63,6 +64,7 @@ type gcsStore struct {
 	u        URL
 	creds    Credentials
 	endpoint string
+	gens     sync.Map // key → generation (int64) last listed or read, for ReadRange
 }
 
 func (s *gcsStore) List(ctx context.Context, u URL) ([]Object, error) {
@@ -78,10 +80,11 @@ func (s *gcsStore) List(ctx context.Context, u URL) ([]Object, error) {
 		if err != nil {
 			return nil, s.wrap("list", u, err)
 		}
+		s.gens.Store(u.Key, a.Generation)
 		return []Object{{Key: u.Key, Size: a.Size}}, nil
 	}
 	q := &storage.Query{Prefix: u.ListPrefix()}
-	if err := q.SetAttrSelection([]string{"Name", "Size"}); err != nil {
+	if err := q.SetAttrSelection([]string{"Name", "Size", "Generation"}); err != nil {
 		return nil, err
 	}
 	var out []Object
@@ -100,6 +103,7 @@ func (s *gcsStore) List(ctx context.Context, u URL) ([]Object, error) {
 		if strings.HasSuffix(a.Name, "/") || !u.Match(a.Name) {
 			continue
 		}
+		s.gens.Store(a.Name, a.Generation)
 		out = append(out, Object{Key: a.Name, Size: a.Size})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,8 @@ const (
 // Server is a running Azurite blob service.
 type Server struct {
 	Endpoint string // the blob endpoint: http://127.0.0.1:port/devstoreaccount1
+
+	served *atomic.Int64 // see Counting
 }
 
 // ConnectionString is the connection string of the server's account.

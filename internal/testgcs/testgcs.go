@@ -162,6 +162,16 @@ func (s *Server) Keys(tb testing.TB, bucket string) []string {
 	return out
 }
 
+// Served is how many bytes of GET response bodies the server has sent so far.
+func (s *Server) Served(tb testing.TB) int64 {
+	tb.Helper()
+	n, err := strconv.ParseInt(string(s.do(tb, http.MethodGet, s.Endpoint+"/_test/served", nil)), 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
 // Chunks is the number of resumable-upload chunks the server has received.
 func (s *Server) Chunks(tb testing.TB) int {
 	tb.Helper()

@@ -99,6 +99,7 @@ type front struct {
 	admin    string
 	delay    time.Duration
 	chunks   atomic.Int64
+	served   atomic.Int64 // bytes of GET response bodies, for tests that count reads
 
 	mu     sync.Mutex
 	tokens map[string]string // access token → service-account email
@@ -111,6 +112,9 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/_test/chunks":
 		fmt.Fprint(w, f.chunks.Load())
+		return
+	case "/_test/served":
+		fmt.Fprint(w, f.served.Load())
 		return
 	}
 	if len(f.keys) > 0 {
@@ -139,7 +143,22 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if r.Method == http.MethodGet {
+		w = &counting{ResponseWriter: w, n: &f.served}
+	}
 	f.fake.ServeHTTP(w, r)
+}
+
+// counting counts the bytes of a response body.
+type counting struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *counting) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // token is the OAuth token endpoint of service-account keys (their token_uri): it checks the
