@@ -79,7 +79,7 @@ type azStore struct {
 	cont     *container.Client
 	u        URL
 	creds    Credentials
-	endpoint string // the blob endpoint, for messages (a SAS is never part of it)
+	endpoint string   // the blob endpoint, for messages (a SAS is never part of it)
 	etags    sync.Map // key → azcore.ETag last listed or read, for ReadRange
 }
 
