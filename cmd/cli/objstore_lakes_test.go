@@ -33,7 +33,7 @@ func forEachLake(t *testing.T, fn func(t *testing.T, l lake)) {
 			served: func() int64 { return s.Served(t) }, secret: "PRIVATE KEY"})
 	})
 	t.Run("az", func(t *testing.T) {
-		s := testazurite.Start(t, "lake").Counting(t)
+		s := testazurite.Start(t, "lake").Proxy(t, 0)
 		fn(t, lake{scheme: "az", cfg: azConfig(t, s, ""), put: func(key string, data []byte) { s.Put(t, "lake", key, data) },
 			served: func() int64 { return s.Served(t) }, secret: testazurite.Key})
 	})

@@ -32,7 +32,7 @@ const (
 type Server struct {
 	Endpoint string // the blob endpoint: http://127.0.0.1:port/devstoreaccount1
 
-	served *atomic.Int64 // see Counting
+	served *atomic.Int64 // see Proxy
 }
 
 // ConnectionString is the connection string of the server's account.
@@ -146,4 +146,21 @@ func (s *Server) Uncommitted(tb testing.TB, cont, key string) []string {
 		}
 	}
 	return ids
+}
+
+// Keys lists the container's blobs, as a listing shows them (committed blobs only).
+func (s *Server) Keys(tb testing.TB, cont string) []string {
+	tb.Helper()
+	var keys []string
+	pager := s.Container(tb, cont).NewListBlobsFlatPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			tb.Fatalf("list %s: %v", cont, err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			keys = append(keys, *b.Name)
+		}
+	}
+	return keys
 }
