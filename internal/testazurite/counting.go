@@ -27,7 +27,7 @@ func (s *Server) Proxy(tb testing.TB, blockDelay time.Duration) *Server {
 	served := new(atomic.Int64)
 	proxy := &httputil.ReverseProxy{
 		ErrorLog: log.New(io.Discard, "", 0), // a client killed mid-request is what some tests do
-		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(&url.URL{Scheme: target.Scheme, Host: target.Host}) },
+		Rewrite:  func(r *httputil.ProxyRequest) { r.SetURL(&url.URL{Scheme: target.Scheme, Host: target.Host}) },
 		ModifyResponse: func(resp *http.Response) error {
 			if resp.Request.Method == http.MethodGet {
 				resp.Body = &countingBody{ReadCloser: resp.Body, n: served}
