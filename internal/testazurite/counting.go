@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
 // Proxy returns the server as seen through a proxy on 127.0.0.1 that counts the bytes of the
@@ -28,12 +30,6 @@ func (s *Server) Proxy(tb testing.TB, blockDelay time.Duration) *Server {
 	proxy := &httputil.ReverseProxy{
 		ErrorLog: log.New(io.Discard, "", 0), // a client killed mid-request is what some tests do
 		Rewrite:  func(r *httputil.ProxyRequest) { r.SetURL(&url.URL{Scheme: target.Scheme, Host: target.Host}) },
-		ModifyResponse: func(resp *http.Response) error {
-			if resp.Request.Method == http.MethodGet {
-				resp.Body = &countingBody{ReadCloser: resp.Body, n: served}
-			}
-			return nil
-		},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if blockDelay > 0 && r.Method == http.MethodPut && r.URL.Query().Get("comp") == "block" {
@@ -42,6 +38,9 @@ func (s *Server) Proxy(tb testing.TB, blockDelay time.Duration) *Server {
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if r.Method == http.MethodGet {
+			w = &testenv.CountingWriter{ResponseWriter: w, N: served}
 		}
 		proxy.ServeHTTP(w, r)
 	}))
@@ -56,15 +55,4 @@ func (s *Server) Served(tb testing.TB) int64 {
 		tb.Fatal("Served needs the server returned by Proxy")
 	}
 	return s.served.Load()
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }

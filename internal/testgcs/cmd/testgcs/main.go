@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
 func main() {
@@ -144,21 +146,9 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Method == http.MethodGet {
-		w = &counting{ResponseWriter: w, n: &f.served}
+		w = &testenv.CountingWriter{ResponseWriter: w, N: &f.served}
 	}
 	f.fake.ServeHTTP(w, r)
-}
-
-// counting counts the bytes of a response body.
-type counting struct {
-	http.ResponseWriter
-	n *atomic.Int64
-}
-
-func (c *counting) Write(p []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // token is the OAuth token endpoint of service-account keys (their token_uri): it checks the

@@ -20,6 +20,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/ankaflow/ankaflow/internal/testenv"
 )
 
 func main() {
@@ -94,7 +96,7 @@ func main() {
 			return
 		}
 		if r.Method == http.MethodGet {
-			w = &counting{ResponseWriter: w, n: &served}
+			w = &testenv.CountingWriter{ResponseWriter: w, N: &served}
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -141,16 +143,4 @@ func s3err(w http.ResponseWriter, status int, code, msg, region string) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
 	xml.NewEncoder(w).Encode(resp{Code: code, Message: msg, Region: region})
-}
-
-// counting counts the bytes of a response body.
-type counting struct {
-	http.ResponseWriter
-	n *atomic.Int64
-}
-
-func (c *counting) Write(p []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
