@@ -86,14 +86,17 @@ func (v *validator) closeCreateCheck() {
 	}
 }
 
-func openCreateCheck(ctx context.Context, real *engine.Session, cfg connectors.Config) (c *createCheck, err error) {
-	c = &createCheck{}
+func openCreateCheck(ctx context.Context, real *engine.Session, cfg connectors.Config) (*createCheck, error) {
+	c := &createCheck{}
 	c.ctx, c.cancel = context.WithTimeout(ctx, createCheckTimeout)
-	defer func() {
-		if err != nil {
-			c.close()
-		}
-	}()
+	if err := c.open(real, cfg); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *createCheck) open(real *engine.Session, cfg connectors.Config) (err error) {
 	c.db, err = engine.Open(c.ctx, engine.Options{Settings: map[string]string{
 		"enable_external_access":       "false",
 		"allow_persistent_secrets":     "false",
@@ -102,17 +105,15 @@ func openCreateCheck(ctx context.Context, real *engine.Session, cfg connectors.C
 		"memory_limit":                 "256MB",
 	}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c.s, err = c.db.NewSession(c.ctx); err != nil {
-		return nil, err
+		return err
 	}
 	// The runner works on the run's database (built-in connections describe their taps
 	// through it), exactly as `plan` does, and runs nothing there.
-	if c.r, err = newRunner(c.ctx, Options{DB: real.DB(), Session: real, Config: cfg}, true); err != nil {
-		return nil, err
-	}
-	return c, nil
+	c.r, err = newRunner(c.ctx, Options{DB: real.DB(), Session: real, Config: cfg}, true)
+	return err
 }
 
 func (c *createCheck) close() {
