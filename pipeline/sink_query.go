@@ -22,7 +22,8 @@ import (
 // creates is not in any AST DuckDB exposes, so it is read from DuckDB's catalog: the statement
 // runs in a transaction, and unless it created (or, with IF NOT EXISTS, left) the stage's
 // view or table in the main schema, the transaction is rolled back and the stage fails with the
-// name it must create. Nothing is left behind and nothing is written.
+// name it must create. Nothing is left behind and nothing is written. Validation runs the same
+// check before the run, in a scratch database (sink_create_check.go).
 
 // sinkQueryCreates reports whether a sink query is a statement to run as written (true) rather
 // than a query whose rows become the stage's view (false). Syntax errors come back as DuckDB's.
