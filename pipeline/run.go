@@ -173,7 +173,7 @@ func validateFirst(ctx context.Context, p *Pipeline, opts Options) error {
 	if opts.Validated {
 		return nil
 	}
-	return Validate(ctx, p, ValidateOptions{Session: opts.Session, PersistentDB: opts.PersistentDB}).Err()
+	return Validate(ctx, p, ValidateOptions{Session: opts.Session, PersistentDB: opts.PersistentDB, Config: opts.Config}).Err()
 }
 
 // Plan prints the SQL script Run would execute, with control steps as comments.

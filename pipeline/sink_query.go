@@ -22,7 +22,8 @@ import (
 // creates is not in any AST DuckDB exposes, so it is read from DuckDB's catalog: the statement
 // runs in a transaction, and unless it created (or, with IF NOT EXISTS, left) the stage's
 // view or table in the main schema, the transaction is rolled back and the stage fails with the
-// name it must create. Nothing is left behind and nothing is written.
+// name it must create. Nothing is left behind and nothing is written. Validation runs the same
+// check before the run, in a scratch database (sink_create_check.go).
 
 // sinkQueryCreates reports whether a sink query is a statement to run as written (true) rather
 // than a query whose rows become the stage's view (false). Syntax errors come back as DuckDB's.
@@ -59,6 +60,13 @@ func sinkQueryCreates(ctx context.Context, s *engine.Session, query string) (boo
 	}
 	return true, nil
 }
+
+// sinkQueryError is a verdict on a sink's statement (it is not a query returning rows and does
+// not create the stage's object), as opposed to a failure to run it. Validation reports it
+// before the run when the statement can be tried in a scratch database (sink_create_check.go).
+type sinkQueryError struct{ msg string }
+
+func (e *sinkQueryError) Error() string { return e.msg }
 
 // sinkCreateHint says which statement a sink with a CREATE query must run.
 func sinkCreateHint(stage string) string {
@@ -106,7 +114,7 @@ func runSinkCreate(ctx context.Context, s *engine.Session, stage, stmt string) e
 	typ := p.StatementType()
 	p.Close()
 	if typ != engine.StatementCreate {
-		return fmt.Errorf("the sink query is neither a query returning rows nor a CREATE statement: %s", sinkCreateHint(stage))
+		return &sinkQueryError{notCreateMsg(stage)}
 	}
 	if _, err := s.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
@@ -155,7 +163,7 @@ func runSinkCreate(ctx context.Context, s *engine.Session, stage, stmt string) e
 			}
 			what = "creates " + strings.Join(names, ", ")
 		}
-		return fmt.Errorf("the sink query %s, not the stage's own %s (nothing was written); %s", what, engine.QuoteIdent(stage), sinkCreateHint(stage))
+		return &sinkQueryError{fmt.Sprintf("the sink query %s, not the stage's own %s (nothing was written); %s", what, engine.QuoteIdent(stage), sinkCreateHint(stage))}
 	}
 	if _, err := s.Exec(ctx, "COMMIT"); err != nil {
 		return err
@@ -164,9 +172,15 @@ func runSinkCreate(ctx context.Context, s *engine.Session, stage, stmt string) e
 	return nil
 }
 
+// notCreateMsg is the error of a sink statement that neither returns rows nor creates anything.
+func notCreateMsg(stage string) string {
+	return "the sink query is neither a query returning rows nor a CREATE statement: " + sinkCreateHint(stage)
+}
+
 // checkSinkQuery reports a sink query DuckDB cannot parse, one of several statements, and a
-// statement that is neither a query nor a CREATE (when DuckDB can bind it before the run; which
-// name a CREATE creates is checked when it runs).
+// statement that is neither a query nor a CREATE (when DuckDB can bind it here). A statement
+// that may create something is tried later in a scratch database (sink_create_check.go), which
+// tells which name it creates.
 func (v *validator) checkSinkQuery(s *Stage, query string) {
 	if v.opts.Session == nil || strings.TrimSpace(query) == "" || hasTemplate(query) {
 		return
@@ -180,11 +194,13 @@ func (v *validator) checkSinkQuery(s *Stage, query string) {
 		return
 	}
 	p, err := v.opts.Session.Prepare(v.ctx, query)
-	if err != nil {
-		return // typically reads stages that do not exist before the run
-	}
-	defer p.Close()
-	if p.StatementType() != engine.StatementCreate {
-		v.probs.add(s.At("query"), s.Name, "the sink query is neither a query returning rows nor a CREATE statement: "+sinkCreateHint(s.Name))
-	}
+	if err == nil {
+		typ := p.StatementType()
+		p.Close()
+		if typ != engine.StatementCreate {
+			v.probs.add(s.At("query"), s.Name, notCreateMsg(s.Name))
+			return
+		}
+	} // else: it typically reads stages that do not exist before the run
+	v.markCreateCheck(s)
 }

@@ -20,6 +20,9 @@ type ValidateOptions struct {
 	// PersistentDB is true when the run uses a database file that may already hold tables, so
 	// a query naming a table that is not a stage is not an error.
 	PersistentDB bool
+	// Config is the run's connection configuration: with it, a sink's CREATE statement is
+	// tried over taps described where the run will find them (sink_create_check.go).
+	Config connectors.Config
 }
 
 // hasTemplate reports whether a value still contains template syntax.
@@ -55,6 +58,7 @@ var kindNames = []string{"tap", "source", "transform", "sink", "sql", "internal"
 func Validate(ctx context.Context, p *Pipeline, opts ValidateOptions) Problems {
 	v := &validator{ctx: ctx, p: p, opts: opts, names: map[string]*Stage{}}
 	v.checkStages(p.Stages, 0)
+	defer v.closeCreateCheck()
 	Walk(p.Stages, func(s *Stage, _ int) {
 		v.mayCreateTables = v.mayCreateTables || s.Kind == KindInternal || s.Kind == KindSQL
 	})
@@ -76,6 +80,7 @@ type validator struct {
 	// mayCreateTables: internal or sql stages can create tables no stage is named after, so
 	// a query reading an unknown table is not necessarily wrong.
 	mayCreateTables bool
+	creates         sinkCreates // sink statements tried in a scratch database (sink_create_check.go)
 }
 
 func (v *validator) checkStages(stages []*Stage, depth int) {
@@ -316,6 +321,7 @@ func (v *validator) checkFlow(stages []*Stage, known map[string]bool, nested boo
 		if query != "" && !hasTemplate(query) && (s.Kind == KindTransform || s.Kind == KindSink || s.Kind == KindInternal) && !v.mayCreateTables && !v.opts.PersistentDB {
 			v.checkReferences(s, query, known)
 		}
+		v.replayStage(s)
 		switch s.Kind {
 		case KindTap, KindTransform, KindSQL, KindInternal:
 			known[s.Name] = true

@@ -43,10 +43,10 @@ func openSession(ctx context.Context, path string) (*engine.DB, *engine.Session,
 
 // loadChecked loads a pipeline and validates it with DuckDB's parser on s: every problem of
 // both passes, sorted by position.
-func loadChecked(ctx context.Context, file string, s *engine.Session, persistentDB bool) (*pipeline.Pipeline, pipeline.Problems) {
+func loadChecked(ctx context.Context, file string, s *engine.Session, persistentDB bool, cfg connectors.Config) (*pipeline.Pipeline, pipeline.Problems) {
 	pl, probs := loadPipeline(file)
 	if len(pl.Stages) > 0 {
-		probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: persistentDB})...)
+		probs = append(probs, pipeline.Validate(ctx, pl, pipeline.ValidateOptions{Session: s, PersistentDB: persistentDB, Config: cfg})...)
 		probs.Sort()
 	}
 	return pl, probs
@@ -104,7 +104,7 @@ func setup(ctx context.Context, p *parsed, io *stdio, allowDB bool) (*runSetup, 
 		return nil, err
 	}
 	// Validation sees everything the run will see: DuckDB's parser checks queries.
-	rs.p, rs.probs = loadChecked(ctx, file, rs.s, rs.dbPath != "")
+	rs.p, rs.probs = loadChecked(ctx, file, rs.s, rs.dbPath != "", cfg)
 	rs.opts = pipeline.Options{
 		DB:           rs.db,
 		Session:      rs.s,
@@ -145,7 +145,7 @@ func registerPipelines(ctx context.Context, files []string, db *engine.DB, s *en
 				return err
 			}
 		}
-		pl, probs := loadChecked(ctx, file, check, true)
+		pl, probs := loadChecked(ctx, file, check, true, opts.Config)
 		if check != s {
 			check.Close()
 		}
@@ -259,7 +259,8 @@ func cmdValidate(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	defer db.Close()
-	pl, probs := loadChecked(ctx, file, s, p.has("--db"))
+	cfg, _ := runConfig("") // the environment's configuration, as a run without --config has
+	pl, probs := loadChecked(ctx, file, s, p.has("--db"), cfg)
 	if p.has("--json") {
 		fmt.Fprintln(io.out, string(probs.JSON()))
 		if probs.HasErrors() {
