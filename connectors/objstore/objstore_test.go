@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -237,4 +238,31 @@ func TestS3FollowGrowingFile(t *testing.T) {
 		}
 		require.Empty(t, s.OpenUploads(t, "lake"))
 	}
+}
+
+// TestS3DownloadRanges: an object of several ranges comes down byte for byte (the first
+// range's GET also tells its size), an empty object too, and a missing key says so.
+func TestS3DownloadRanges(t *testing.T) {
+	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKTEST:secret"}, Region: "eu-west-1"})
+	big := make([]byte, 2*rangeSize+12345)
+	for i := range big {
+		big[i] = byte(i*7 + i/rangeSize)
+	}
+	s.Put(t, "lake", "big.bin", big)
+	s.Put(t, "lake", "empty.bin", nil)
+	s.Put(t, "lake", "small.bin", []byte("id\n1\n"))
+	u, _ := Parse("s3://lake/big.bin")
+	st, _, err := Open(u, testOptions(s, 0))
+	require.NoError(t, err)
+	ctx := context.Background()
+	dir := t.TempDir()
+	for key, want := range map[string][]byte{"big.bin": big, "empty.bin": {}, "small.bin": []byte("id\n1\n")} {
+		dst := filepath.Join(dir, key)
+		require.NoError(t, st.Download(ctx, key, dst), key)
+		got, err := os.ReadFile(dst)
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(want, got), "%s: %d bytes downloaded, %d stored", key, len(got), len(want))
+	}
+	err = st.Download(ctx, "missing.bin", filepath.Join(dir, "missing.bin"))
+	require.ErrorContains(t, err, `object "missing.bin" does not exist`)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -144,15 +145,35 @@ const rangeSize = 16 << 20
 
 func (s *s3Store) Download(ctx context.Context, key, dst string) error {
 	u := s.u.Object(key)
-	info, err := s.core.Client.StatObject(ctx, u.Bucket, key, minio.StatObjectOptions{})
+	// The first range's GET also tells the object's size and ETag (Content-Range), so a small
+	// object costs one request, not a HEAD and a GET; the other ranges follow at once.
+	var opts minio.GetObjectOptions
+	if err := opts.SetRange(0, rangeSize-1); err != nil {
+		return err
+	}
+	body, info, hdr, err := s.core.GetObject(ctx, u.Bucket, key, opts)
 	if err != nil {
-		return s.wrap("read", u, err)
+		if minio.ToErrorResponse(err).Code != "InvalidRange" {
+			return s.wrap("read", u, err)
+		}
+		// An empty object has no byte 0 to range over (AWS answers 416): stat it instead.
+		if info, err = s.core.Client.StatObject(ctx, u.Bucket, key, minio.StatObjectOptions{}); err != nil {
+			return s.wrap("read", u, err)
+		}
+		body = io.NopCloser(strings.NewReader(""))
+	}
+	defer body.Close()
+	// Without Content-Range (an empty object, or a server that ignores ranges) the body is the
+	// whole object.
+	head, n := info.Size, 1
+	if total, ok := rangeTotal(hdr.Get("Content-Range")); ok {
+		info.Size = total
+		head, n = min(total, rangeSize), int((total+rangeSize-1)/rangeSize)
 	}
 	f, err := os.Create(dst)
 	if err != nil {
 		return err
 	}
-	n := int((info.Size + rangeSize - 1) / rangeSize)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -161,29 +182,42 @@ func (s *s3Store) Download(ctx context.Context, key, dst string) error {
 		first error
 		next  = make(chan int)
 	)
-	for range max(1, min(uploadWorkers, n)) {
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for range min(uploadWorkers, n-1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				if err := s.getRange(ctx, u, info, f, int64(i)*rangeSize); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					cancel()
+					fail(err)
 				}
 			}
 		}()
 	}
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(next)
+		for i := 1; i < n; i++ {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
 		}
+	}()
+	if got, err := io.Copy(io.NewOffsetWriter(f, 0), body); err != nil {
+		fail(err)
+	} else if got != head {
+		fail(fmt.Errorf("got %d of %d bytes at offset 0", got, head))
 	}
-	close(next)
 	wg.Wait()
 	if cerr := f.Close(); first == nil {
 		first = cerr
@@ -192,6 +226,16 @@ func (s *s3Store) Download(ctx context.Context, key, dst string) error {
 		return s.wrap("read", u, first)
 	}
 	return nil
+}
+
+// rangeTotal is the object's size from a Content-Range header ("bytes 0-99/1234").
+func rangeTotal(h string) (int64, bool) {
+	_, total, ok := strings.Cut(h, "/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
+	return n, err == nil
 }
 
 // getRange copies one range of the object (the version stat saw: If-Match on its ETag) into f.
