@@ -34,6 +34,30 @@ const snapSchema = Name + ".snap"
 var snapshotted = []string{"pg_namespace", "pg_type", "ankaflow_constraints", "ankaflow_indexes", "ankaflow_relations",
 	"pg_attribute", "pg_attrdef", "pg_class", "pg_constraint", "pg_index"}
 
+// snapshotBases are the DuckDB catalog functions the snapshotted relations read more than
+// once: a snapshot reads each once, into a table of its own (ankaflow_base_NAME) holding the
+// rows of the default and temporary databases, and builds the relations from those.
+var snapshotBases = []string{"duckdb_columns", "duckdb_tables"}
+
+func baseTable(fn string) string { return sq("ankaflow_base_" + fn) }
+
+// readBases points a snapshotted relation's body at the snapshot's copies of snapshotBases.
+func readBases(body string) string {
+	for _, fn := range snapshotBases {
+		body = strings.ReplaceAll(body, fn+"()", baseTable(fn))
+	}
+	return body
+}
+
+// baseStatements (re)create the snapshot's copies of snapshotBases.
+func baseStatements(verb string) []string {
+	var out []string
+	for _, fn := range snapshotBases {
+		out = append(out, verb+" "+baseTable(fn)+" AS SELECT * FROM "+fn+"() WHERE database_name IN (current_database(), 'temp')")
+	}
+	return out
+}
+
 // sq qualifies a name in the snapshot schema.
 func sq(name string) string { return snapSchema + "." + name }
 
@@ -63,7 +87,7 @@ func snapshotObjects() ([]object, map[string]bool) {
 				panic("catalog: snapshotted relation " + n + " is not a view")
 			}
 			snapNames[n] = true
-			tables = append(tables, object{name: n, table: true, body: snapBody(o.body)})
+			tables = append(tables, object{name: n, table: true, body: readBases(snapBody(o.body))})
 		}
 		var rest []object
 		for _, o := range objects() { // dependency order: a copy comes after what it reads
@@ -133,7 +157,7 @@ func eachRefAt(body string, f func(name string, start int)) {
 // views and macros that read them.
 func snapshotStatements() []string {
 	objs, _ := snapshotObjects()
-	out := []string{"CREATE SCHEMA IF NOT EXISTS " + snapSchema}
+	out := append([]string{"CREATE SCHEMA IF NOT EXISTS " + snapSchema}, baseStatements("CREATE TABLE IF NOT EXISTS")...)
 	for _, o := range objs {
 		switch {
 		case o.table:
@@ -158,6 +182,12 @@ func Refresh(ctx context.Context, ex Execer) error {
 	objs, _ := snapshotObjects()
 	if _, err := ex.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
+	}
+	for _, s := range baseStatements("CREATE OR REPLACE TABLE") {
+		if _, err := ex.ExecContext(ctx, s); err != nil {
+			_, _ = ex.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			return fmt.Errorf("catalog: snapshot: %w", err)
+		}
 	}
 	for _, o := range objs {
 		if !o.table {
