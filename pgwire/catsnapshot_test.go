@@ -125,4 +125,9 @@ func TestCatalogSnapshotFollowsChanges(t *testing.T) {
 	require.NotContains(t, sameCatalog(t, a, "dropped by another session"), "snap_pending")
 	require.NotContains(t, sameCatalog(t, b, "dropped by this session"), "snap_pending")
 	require.False(t, snapshotHas("snap_pending"))
+
+	// A session whose temporary table is gone reads the snapshot again (and takes it anew).
+	exec(b, "CREATE TABLE snap_later (x integer)")
+	require.Contains(t, sameCatalog(t, a, "created after the temporary table went"), "snap_later")
+	require.True(t, snapshotHas("snap_later"))
 }
