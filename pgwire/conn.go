@@ -143,6 +143,7 @@ type conn struct {
 	out     []byte
 	remote  string
 	sources map[sourceKey]sourceEntry // result columns' source tables (rowsource.go)
+	snap    snapSession               // whether statements may read the catalog's snapshot (catsnapshot.go)
 	started time.Time
 	tls     bool
 

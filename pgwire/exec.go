@@ -117,7 +117,7 @@ func (c *conn) runPortal(p *portal, maxRows int64, simple bool) error {
 	st := p.stmt
 	defer func() {
 		if p.done && changesCatalog(st) {
-			noteCatalogChange()
+			c.catalogChanged()
 		}
 	}()
 	p.lastSent = 0

@@ -18,32 +18,52 @@ import (
 
 var (
 	rewriteCatOnce sync.Once
-	rewriteCat     *rewrite.Catalog
+	rewriteCat     *rewrite.Catalog // the live catalog's names
+	snapRewriteCat *rewrite.Catalog // the snapshot's (catsnapshot.go)
 )
 
-func pgRewriteCatalog() *rewrite.Catalog {
+// pgRewriteCatalog returns the names the rewrite points PostgreSQL's catalog at: the live
+// views, or the snapshot's.
+func pgRewriteCatalog(snapshot bool) *rewrite.Catalog {
 	rewriteCatOnce.Do(func() {
-		rels := map[string]string{}
-		for _, r := range catalog.Relations() {
-			rels[r] = catalog.Qualified(r)
-		}
-		rewriteCat = &rewrite.Catalog{
-			Relations:         rels,
-			Functions:         catalog.Functions(),
-			RegclassOID:       catalog.Helper("regclass_oid"),
-			RegclassName:      catalog.Helper("regclass_name"),
-			RegtypeOID:        catalog.Helper("regtype_oid"),
-			RegtypeName:       catalog.Helper("regtype_name"),
-			RegprocName:       catalog.Helper("regproc_name"),
-			RegprocOID:        catalog.Helper("regproc_oid"),
-			RegnamespaceOID:   catalog.Helper("regnamespace_oid"),
-			RegnamespaceName:  catalog.Helper("regnamespace_name"),
-			NonZero:           catalog.Helper("nonzero"),
-			ExpandArray:       catalog.ExpandArray,
-			InformationSchema: catalog.InformationSchema(),
-		}
+		rewriteCat = newRewriteCatalog(func(q string) string { return q })
+		snapRewriteCat = newRewriteCatalog(catalog.SnapshotQualified)
 	})
+	if snapshot {
+		return snapRewriteCat
+	}
 	return rewriteCat
+}
+
+func newRewriteCatalog(qual func(string) string) *rewrite.Catalog {
+	rels := map[string]string{}
+	for _, r := range catalog.Relations() {
+		rels[r] = qual(catalog.Qualified(r))
+	}
+	funcs := catalog.Functions()
+	for k, v := range funcs {
+		funcs[k] = qual(v)
+	}
+	is := catalog.InformationSchema()
+	for k, v := range is {
+		is[k] = qual(v)
+	}
+	helper := func(name string) string { return qual(catalog.Helper(name)) }
+	return &rewrite.Catalog{
+		Relations:         rels,
+		Functions:         funcs,
+		RegclassOID:       helper("regclass_oid"),
+		RegclassName:      helper("regclass_name"),
+		RegtypeOID:        helper("regtype_oid"),
+		RegtypeName:       helper("regtype_name"),
+		RegprocName:       helper("regproc_name"),
+		RegprocOID:        helper("regproc_oid"),
+		RegnamespaceOID:   helper("regnamespace_oid"),
+		RegnamespaceName:  helper("regnamespace_name"),
+		NonZero:           helper("nonzero"),
+		ExpandArray:       catalog.ExpandArray,
+		InformationSchema: is,
+	}
 }
 
 // initCatalog installs the catalog (once per database) and tells it who this session is.
@@ -118,8 +138,9 @@ var rewriteCache struct {
 }
 
 type rewritten struct {
-	sql string
-	src *rewrite.Source
+	sql     string
+	snapSQL string // sql reading the catalog's snapshot (catsnapshot.go)
+	src     *rewrite.Source
 }
 
 const rewriteCacheSize = 4096
@@ -138,10 +159,24 @@ func (c *conn) pgRewrite(ctx context.Context, text string) (string, *rewrite.Sou
 	rewriteCache.Lock()
 	out, ok := rewriteCache.m[text]
 	rewriteCache.Unlock()
-	if ok {
-		return out.sql, out.src
+	if !ok {
+		out = c.rewriteText(ctx, text)
+		rewriteCache.Lock()
+		if rewriteCache.m == nil || len(rewriteCache.m) >= rewriteCacheSize {
+			rewriteCache.m = map[string]rewritten{}
+		}
+		rewriteCache.m[text] = out
+		rewriteCache.Unlock()
 	}
-	out = rewritten{sql: text}
+	if out.snapSQL != out.sql && c.useSnapshot(ctx) {
+		return out.snapSQL, out.src
+	}
+	return out.sql, out.src
+}
+
+// rewriteText rewrites a statement for the live catalog and for its snapshot.
+func (c *conn) rewriteText(ctx context.Context, text string) rewritten {
+	out := rewritten{sql: text, snapSQL: text}
 	var ser string
 	if err := c.sess.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(CAST(? AS VARCHAR)) AS VARCHAR)", text).Scan(&ser); err != nil {
 		c.srv.log.Debug("pgwire: statement cannot be serialised", "err", err)
@@ -149,26 +184,30 @@ func (c *conn) pgRewrite(ctx context.Context, text string) (string, *rewrite.Sou
 		if src, ok := rewrite.SourceOf([]byte(ser)); ok {
 			out.src = &src
 		}
-		tree, changed, err := rewrite.Statement(text, []byte(ser), pgRewriteCatalog())
-		if err != nil {
-			c.srv.log.Debug("pgwire: statement not rewritten", "err", err)
-		}
-		if err == nil && changed {
-			var sql string
-			if err := c.sess.QueryRowContext(ctx, "SELECT json_deserialize_sql(CAST(? AS JSON))", string(tree)).Scan(&sql); err == nil {
-				out.sql = sql
-			} else {
-				c.srv.log.Debug("pgwire: rewritten statement cannot be deserialised", "err", err)
-			}
+		out.sql = c.rewriteFor(ctx, text, ser, pgRewriteCatalog(false))
+		out.snapSQL = out.sql
+		if out.sql != text {
+			out.snapSQL = c.rewriteFor(ctx, text, ser, pgRewriteCatalog(true))
 		}
 	}
-	rewriteCache.Lock()
-	if rewriteCache.m == nil || len(rewriteCache.m) >= rewriteCacheSize {
-		rewriteCache.m = map[string]rewritten{}
+	return out
+}
+
+// rewriteFor rewrites a serialised statement with cat's names; text when nothing changes or it
+// cannot be rewritten.
+func (c *conn) rewriteFor(ctx context.Context, text, ser string, cat *rewrite.Catalog) string {
+	tree, changed, err := rewrite.Statement(text, []byte(ser), cat)
+	if err != nil {
+		c.srv.log.Debug("pgwire: statement not rewritten", "err", err)
 	}
-	rewriteCache.m[text] = out
-	rewriteCache.Unlock()
-	return out.sql, out.src
+	if err == nil && changed {
+		var sql string
+		if err := c.sess.QueryRowContext(ctx, "SELECT json_deserialize_sql(CAST(? AS JSON))", string(tree)).Scan(&sql); err == nil {
+			return sql
+		}
+		c.srv.log.Debug("pgwire: rewritten statement cannot be deserialised", "err", err)
+	}
+	return text
 }
 
 // describeSource fills in the table OID and column numbers of result columns that are plain

@@ -17,6 +17,8 @@ type simpleUnit struct {
 // statements form an implicit one: they commit together at the end, and an error rolls back the
 // ones before it (unless a COMMIT among them ended the block earlier).
 func (c *conn) simpleQuery(q string) {
+	c.snap.simple = true
+	defer func() { c.snap.simple = false }()
 	// A simple Query destroys the unnamed statement and portal.
 	c.dropStmt("")
 	if p := c.portals[""]; p != nil {

@@ -73,7 +73,7 @@ func Install(ctx context.Context, ex Execer) error {
 	if _, err := ex.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
-	for _, s := range statements() {
+	for _, s := range append(statements(), snapshotStatements()...) {
 		if _, err := ex.ExecContext(ctx, s); err != nil {
 			_, _ = ex.ExecContext(ctx, "ROLLBACK")
 			return fmt.Errorf("catalog: %w\n%s", err, s)

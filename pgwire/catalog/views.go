@@ -58,7 +58,7 @@ FROM duckdb_schemas() WHERE `+userDB+` OR (database_name = 'system' AND schema_n
       CASE WHEN c.schema_name = 'main' OR c.database_name = 'temp' THEN '' ELSE c.schema_name || '.' END || referenced_table || '(' || array_to_string(referenced_column_names, ', ') || ')'
     ELSE 'CHECK (' || expression || ')' END AS condef,
   list_transform(referenced_column_names, n -> list_position(rc.names, n)) AS confkey
-FROM (SELECT *,
+FROM (SELECT d.*,
   CAST(`+fmt.Sprint(constraintOIDBase)+` + table_oid * 1000 + constraint_index * 2 AS BIGINT) AS oid,
   CASE constraint_type WHEN 'PRIMARY KEY' THEN 'p' WHEN 'UNIQUE' THEN 'u' WHEN 'FOREIGN KEY' THEN 'f' ELSE 'c' END AS contype,
   CASE constraint_type WHEN 'PRIMARY KEY' THEN table_name || '_pkey'
@@ -66,8 +66,10 @@ FROM (SELECT *,
     WHEN 'FOREIGN KEY' THEN table_name || '_' || array_to_string(constraint_column_names, '_') || '_fkey'
     ELSE table_name || '_' || array_to_string(constraint_column_names, '_') || '_check' END AS conname,
   CAST(list_transform(constraint_column_indexes, i -> i + 1) AS SMALLINT[]) AS conkey,
-  (SELECT t.table_oid FROM duckdb_tables() t WHERE t.database_name = d.database_name AND t.schema_name = d.schema_name AND t.table_name = d.referenced_table) AS confrelid
-  FROM duckdb_constraints() d
+  r.r_oid AS confrelid
+  -- a join, not a correlated subquery: DuckDB plans that as a delim join, many times slower
+  FROM duckdb_constraints() d LEFT JOIN (SELECT database_name AS r_db, schema_name AS r_schema, table_name AS r_table, table_oid AS r_oid FROM duckdb_tables()) r
+    ON r.r_db = d.database_name AND r.r_schema = d.schema_name AND r.r_table = d.referenced_table
   WHERE `+userDB+` AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY', 'CHECK')) c
 LEFT JOIN (SELECT table_oid AS rc_oid, list(column_name ORDER BY column_index) AS names FROM duckdb_columns() GROUP BY table_oid) rc ON rc.rc_oid = c.confrelid`),
 
@@ -167,7 +169,7 @@ SELECT x.oid, CASE WHEN x.k > 0 THEN c.column_name ELSE coalesce(nullif(regexp_e
   t.typlen BETWEEN 1 AND 8, 'i', coalesce(t.typstorage, 'p'), '', false, false, false, '', '', false, true, 0, coalesce(t.typcollation, 0),
   NULL, NULL, NULL, NULL
 FROM (SELECT oid, table_oid, unnest(indkey) AS k, unnest(exprs) AS e, generate_subscripts(indkey, 1) AS n FROM `+q("ankaflow_indexes")+`) x
-LEFT JOIN duckdb_columns() c ON x.k > 0 AND c.table_oid = x.table_oid AND c.column_index = x.k
+LEFT JOIN duckdb_columns() c ON c.table_oid = x.table_oid AND c.column_index = x.k
 LEFT JOIN `+q("pg_type")+` t ON t.oid = `+q("ankaflow_typeoid")+`(c.data_type)`),
 
 		v("pg_attrdef", `SELECT CAST(2000000000 + table_oid * 1000 + column_index AS BIGINT) AS oid, table_oid AS adrelid, CAST(column_index AS SMALLINT) AS adnum,
