@@ -52,7 +52,7 @@ type Credentials struct {
 	account, accountKey, blobEndpoint string
 	// gs: without an HMAC key, Cloud Storage's JSON API (gcs.go)
 	gcs *gcsAuth
-	sas                               string // a shared access signature (query string), secret
+	sas string // a shared access signature (query string), secret
 }
 
 // SelectCredentials picks the credentials of scheme ("s3", "gs", "az") in the cloud's standard
