@@ -134,3 +134,12 @@ func BenchmarkPipeline10M(b *testing.B) {
 		b.ReportMetric(10e6*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
 }
+
+// TestMain removes the benchmarks' 300 MB input when the test binary ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchData.dir != "" {
+		os.RemoveAll(benchData.dir)
+	}
+	os.Exit(code)
+}
