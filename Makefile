@@ -42,9 +42,13 @@ stress:
 	$(GO) test -race -count=3 -run 'TestInterrupt' ./engine
 	$(GO) test -count=20 -timeout 45m ./engine ./cmd/cli ./sqlfuncs
 
-## bench: benchmarks, each printed as a ratio against its reference measured in the same run
+## bench: benchmarks, each printed as a ratio against its reference measured in the same run;
+## BENCH_RUNS=3 repeats the whole run and prints the median ratio of the back-to-back pairs
+BENCH_RUNS ?= 1
 bench:
-	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m $(PKGS) | tee bench.out | $(GO) run ./cmd/benchreport
+	@for i in $$(seq $(BENCH_RUNS)); do \
+		$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m $(PKGS) || exit 1; \
+	done | tee bench.out | $(GO) run ./cmd/benchreport
 
 ## clients: node-postgres for the wire-server client tests, pinned by its package-lock.json
 ## (psycopg2, pgjdbc and psql come from Debian packages; see .ci/run)

@@ -1,6 +1,14 @@
 // Command benchreport reads `go test -bench` output and prints every benchmark that has an
 // `ours` and a `reference` sub-benchmark as a ratio ours/reference (time per op), plus the
 // custom metrics (rows/s, qps, peak-MB) each reported. `make bench` pipes into it.
+//
+// Given the output of several `go test -bench` runs one after the other (`make bench
+// BENCH_RUNS=3`), the n-th ours is paired with the n-th reference: within one run a
+// benchmark's ours and reference sub-benchmarks run back to back, so a pair sees the same
+// load. The ratio printed is the median of the pairs' ratios, with their range: on a shared
+// machine the load changes between runs, which moves a single ratio more than a code change.
+// (`-count N` is read the same way, but runs each sub-benchmark N times in a row, so its pairs
+// are not back to back.)
 package main
 
 import (
@@ -22,7 +30,7 @@ var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns/o
 var metric = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
 
 func main() {
-	results := map[string]result{}
+	results := map[string][]result{}
 	var order []string
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -42,7 +50,7 @@ func main() {
 		if _, seen := results[m[1]]; !seen {
 			order = append(order, m[1])
 		}
-		results[m[1]] = r
+		results[m[1]] = append(results[m[1]], r)
 	}
 	groups := map[string]bool{}
 	var names []string
@@ -63,15 +71,39 @@ func main() {
 	}
 	fmt.Printf("%-52s %12s %12s %8s  %s\n", "benchmark", "ours", "reference", "ratio", "metrics (ours | reference)")
 	for _, n := range names {
-		o, r := results[n+"/ours"], results[n+"/reference"]
-		ratio := o.nsPerOp / r.nsPerOp
-		extra := metricsText(o, r)
-		if q, ok := o.metrics["qps"]; ok && r.metrics["qps"] > 0 {
-			// Throughput benchmarks compare rates: higher is better.
-			extra = fmt.Sprintf("qps ratio %.2f; ", q/r.metrics["qps"]) + extra
-		}
-		fmt.Printf("%-52s %12s %12s %8.2f  %s\n", strings.TrimPrefix(n, "Benchmark"), dur(o.nsPerOp), dur(r.nsPerOp), ratio, extra)
+		fmt.Println(report(n, results[n+"/ours"], results[n+"/reference"]))
 	}
+}
+
+// report is the line of one ours/reference pair of benchmarks, each measured one or more times.
+func report(name string, ours, refs []result) string {
+	pairs := min(len(ours), len(refs))
+	ratios := make([]float64, pairs)
+	for i := range pairs {
+		ratios[i] = ours[i].nsPerOp / refs[i].nsPerOp
+	}
+	sort.Float64s(ratios)
+	o, r := median(ours[:pairs]), median(refs[:pairs])
+	ratio := fmt.Sprintf("%8.2f", ratios[pairs/2])
+	if pairs%2 == 0 {
+		ratio = fmt.Sprintf("%8.2f", (ratios[pairs/2-1]+ratios[pairs/2])/2)
+	}
+	extra := metricsText(o, r)
+	if q, ok := o.metrics["qps"]; ok && r.metrics["qps"] > 0 {
+		// Throughput benchmarks compare rates: higher is better.
+		extra = fmt.Sprintf("qps ratio %.2f; ", q/r.metrics["qps"]) + extra
+	}
+	if pairs > 1 {
+		extra = fmt.Sprintf("ratio %.2f–%.2f over %d pairs; ", ratios[0], ratios[pairs-1], pairs) + extra
+	}
+	return fmt.Sprintf("%-52s %12s %12s %s  %s", strings.TrimPrefix(name, "Benchmark"), dur(o.nsPerOp), dur(r.nsPerOp), ratio, extra)
+}
+
+// median is the run with the median time (its metrics are printed with it).
+func median(runs []result) result {
+	sorted := append([]result(nil), runs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].nsPerOp < sorted[j].nsPerOp })
+	return sorted[(len(sorted)-1)/2]
 }
 
 func cut(name string) (string, string, bool) {
