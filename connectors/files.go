@@ -261,11 +261,7 @@ func (c *FileConnection) Sink(ctx context.Context, rows array.RecordReader) (int
 			return 0, fmt.Errorf("create the directory of %s: %w", path, err)
 		}
 	}
-	s, err := c.DuckDB(ctx)
-	if err != nil {
-		return 0, err
-	}
-	src, release, err := c.sinkRows(ctx, s, rows)
+	s, src, release, err := c.sinkRows(ctx, rows)
 	if err != nil {
 		return 0, err
 	}
@@ -504,18 +500,22 @@ func Placeholder(ctx context.Context, s *engine.Session, query string) (string, 
 	return n.From.Table, nil
 }
 
-// sinkRows makes rows readable in s as a SELECT for a sink's COPY. DuckDB's JSON COPY binds its
-// query twice, and an Arrow scan can be read only once, so JSON rows go through a temporary
-// table (which DuckDB spills to disk when it must).
-func (c *FileConnection) sinkRows(ctx context.Context, s *engine.Session, rows array.RecordReader) (string, func(), error) {
+// sinkRows makes rows readable as a SELECT in the connection's DuckDB session, for a sink's
+// COPY. DuckDB's JSON COPY binds its query twice, and an Arrow scan can be read only once, so
+// JSON rows go through a temporary table (which DuckDB spills to disk when it must).
+func (c *FileConnection) sinkRows(ctx context.Context, rows array.RecordReader) (*engine.Session, string, func(), error) {
+	s, err := c.DuckDB(ctx)
+	if err != nil {
+		return nil, "", nil, err
+	}
 	from, release := s.ScanArrow(rows)
 	if c.format != jsonFormat {
-		return "SELECT * FROM " + from, release, nil
+		return s, "SELECT * FROM " + from, release, nil
 	}
 	defer release()
 	tmp := engine.QuoteIdent(fmt.Sprintf("__ankaflow_sink_%p", rows))
 	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+tmp+" AS SELECT * FROM "+from); err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
-	return "SELECT * FROM " + tmp, func() { s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp) }, nil
+	return s, "SELECT * FROM " + tmp, func() { s.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp) }, nil
 }

@@ -369,11 +369,7 @@ func (r *objectReader) Release() {
 // as for local files), then uploads it: the object appears only when the upload completed.
 func (c *FileConnection) objectSink(ctx context.Context, u objstore.URL, rows array.RecordReader) (int64, error) {
 	return c.objectUpload(ctx, u, func(local string) (int64, error) {
-		s, err := c.DuckDB(ctx)
-		if err != nil {
-			return 0, err
-		}
-		src, release, err := c.sinkRows(ctx, s, rows)
+		s, src, release, err := c.sinkRows(ctx, rows)
 		if err != nil {
 			return 0, err
 		}

@@ -30,8 +30,7 @@ func azConfig(t *testing.T, s *testazurite.Server, extra string) string {
 func TestAzurePipeline(t *testing.T) {
 	s := testazurite.Start(t, "lake")
 	cfg := azConfig(t, s, "")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(s3Pipeline, "s3://", "az://")), 0o644)) // the S3 test's stages
+	p := writePipeline(t, strings.ReplaceAll(s3Pipeline, "s3://", "az://")) // the S3 test's stages
 	out, errOut := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
 		"-c", "SELECT name, rows FROM run_pipeline('"+p+"') WHERE name LIKE 'Back%'",
 		"-c", `SELECT * FROM "BackParquet" ORDER BY id`,
@@ -77,13 +76,12 @@ func TestAzureGlobHive(t *testing.T) {
 	}
 	put("orders/year=2023/month=01/part-000.json", `{"id":-1,"amount":0,"tag":"old"}`+"\n")
 	put("orders/year=2024/month=01/extra/part-999.json", `{"id":-2,"amount":0,"tag":"deep"}`+"\n")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: Orders
   kind: tap
   connection: {kind: JSON, locator: "orders/year=2024/month=#/part-#.json", params: {hive_partitioning: true}}
   query: SELECT month, count(*) AS n, sum(id) AS ids, sum(amount) AS amount, string_agg(DISTINCT tag, '|' ORDER BY tag) AS tags, min(year) AS y FROM JSON GROUP BY month ORDER BY month
-`), 0o644))
+`)
 	run := func(cfg string) string {
 		out, _ := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
 			"-c", "SELECT count(*) FROM run_pipeline('"+p+"')",
@@ -108,8 +106,7 @@ func TestAzureGlobHive(t *testing.T) {
 func TestAzureCredentialsAndErrors(t *testing.T) {
 	s := testazurite.Start(t, "lake")
 	s.Put(t, "lake", "data/orders.csv", []byte("id,total\n1,9.5\n2,20\n"))
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: lake_orders
   kind: tap
   connection: {kind: CSV, locator: az://lake/data/orders.csv, config: {az: {endpoint_url: `+s.Endpoint+`}}}
@@ -125,7 +122,7 @@ func TestAzureCredentialsAndErrors(t *testing.T) {
 - name: lake_no_match
   kind: tap
   connection: {kind: CSV, locator: az://lake/data/nope/*.csv, config: {az: {endpoint_url: `+s.Endpoint+`}}}
-`), 0o644))
+`)
 	t.Setenv("AZURE_STORAGE_CONNECTION_STRING", "")
 	t.Setenv("AZURE_STORAGE_ACCOUNT", testazurite.Account)
 	t.Setenv("AZURE_STORAGE_KEY", testazurite.Key)
@@ -191,10 +188,4 @@ func runCancelledWhen(t *testing.T, started func() bool, args ...string) (int, s
 	var errOut bytes.Buffer
 	code := cli.Run(ctx, args, strings.NewReader(""), io.Discard, &errOut)
 	return code, errOut.String()
-}
-
-func writePipeline(t *testing.T, yaml string) string {
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(yaml), 0o644))
-	return p
 }

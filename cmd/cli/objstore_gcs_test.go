@@ -40,8 +40,7 @@ func TestGCSPipeline(t *testing.T) {
 	require.NotContains(t, output, "PRIVATE KEY")
 
 	// From SQL: COPY … TO 'stage' (FORMAT ankaflow) replaces the object.
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(s3Pipeline, "s3://", "gs://")), 0o644))
+	p := writePipeline(t, strings.ReplaceAll(s3Pipeline, "s3://", "gs://"))
 	cliRun(t, "", "sql", "--config", cfg, "-c", "SELECT count(*) FROM load_pipeline('"+p+"')",
 		"-c", "COPY (SELECT 42 AS answer) TO 'OutJSON' (FORMAT ankaflow)")
 	require.Equal(t, "{\"answer\":42}\n", string(s.Get(t, "lake", "data/out/seed.json")))
@@ -51,8 +50,7 @@ func TestGCSPipeline(t *testing.T) {
 // what its taps read back. It returns both output streams.
 func runSeedPipeline(t *testing.T, cfg, scheme string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(s3Pipeline, "s3://", scheme+"://")), 0o644))
+	p := writePipeline(t, strings.ReplaceAll(s3Pipeline, "s3://", scheme+"://"))
 	out, errOut := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
 		"-c", "SELECT name, rows FROM run_pipeline('"+p+"') WHERE name LIKE 'Back%'",
 		"-c", `SELECT * FROM "BackParquet" ORDER BY id`,
@@ -95,13 +93,12 @@ func TestGCSGlobMatchesLocal(t *testing.T) {
 	}))
 	s.Put(t, "lake", "data/orders/year=2023/month=01/part-000.parquet", s.Get(t, "lake", "data/orders/year=2024/month=01/part-000.parquet"))
 
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: Orders
   kind: tap
   connection: {kind: Parquet, locator: "orders/year=2024/month=#/part-#.parquet", params: {hive_partitioning: true}}
   query: SELECT cust, month, count(*) AS n, sum(id) AS ids, sum(amount) AS amount FROM Parquet GROUP BY ALL ORDER BY ALL
-`), 0o644))
+`)
 	queries := []string{"-c", "SELECT count(*) FROM run_pipeline('" + p + "')", "-c", `SELECT * FROM "Orders"`,
 		"-c", `SELECT sum(n) AS n, sum(ids) AS ids FROM "Orders"`}
 	out, _ := cliRun(t, "", append([]string{"sql", "--format", "csv", "--config", gcsConfig(t, s, "  locator_wildcard: ['#', '*']\n")}, queries...)...)
@@ -118,15 +115,14 @@ func TestGCSGlobMatchesLocal(t *testing.T) {
 func TestGCSErrorsInPipeline(t *testing.T) {
 	s := testgcs.Start(t, testgcs.Options{Buckets: []string{"lake"}, Accounts: []string{gcsAccount}})
 	cfg := gcsConfig(t, s, "")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: lake_missing
   kind: tap
   connection: {kind: Parquet, locator: nope.parquet}
 - name: other_bucket
   kind: tap
   connection: {kind: CSV, locator: "gs://elsewhere/*.csv"}
-`), 0o644))
+`)
 	load := "SELECT count(*) AS n FROM load_pipeline('" + p + "')"
 	code, _, errOut := cliRunCode(t, "", "sql", "--config", cfg, "-c", load, "-c", "SELECT * FROM tap('lake_missing')")
 	require.Equal(t, 1, code)
@@ -154,13 +150,12 @@ func TestGCSSinkCancelled(t *testing.T) {
 // returns the run's stderr.
 func runCancelledSink(t *testing.T, cfg string, started func() bool) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: Big
   kind: sink
   query: SELECT range AS id, repeat('x', 50) AS pad FROM range(1000000)
   connection: {kind: CSV, locator: out/big.csv}
-`), 0o644))
+`)
 	ctx, cancel := testenv.CancelWhen(started)
 	defer cancel()
 	var errOut bytes.Buffer

@@ -1,7 +1,11 @@
 package cli_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/ankaflow/ankaflow/internal/testazurite"
 	"github.com/ankaflow/ankaflow/internal/testgcs"
@@ -37,4 +41,11 @@ func forEachLake(t *testing.T, fn func(t *testing.T, l lake)) {
 		fn(t, lake{scheme: "az", cfg: azConfig(t, s, ""), put: func(key string, data []byte) { s.Put(t, "lake", key, data) },
 			served: func() int64 { return s.Served(t) }, secret: testazurite.Key})
 	})
+}
+
+// writePipeline writes a pipeline file into a fresh temporary directory and returns its path.
+func writePipeline(t *testing.T, yaml string) string {
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(yaml), 0o644))
+	return p
 }

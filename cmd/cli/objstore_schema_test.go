@@ -29,8 +29,7 @@ func TestObjectStoreSchemaReadsLittle(t *testing.T) {
 		total += int64(len(data))
 		objects[name] = data
 	}
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: BigParquet
   kind: tap
   connection: {kind: Parquet, locator: big.parquet}
@@ -40,7 +39,7 @@ func TestObjectStoreSchemaReadsLittle(t *testing.T) {
 - name: BigFile
   kind: tap
   connection: {kind: File, locator: big.parquet}
-`), 0o644))
+`)
 	queries := []string{
 		"-c", "SELECT count(*) AS n FROM load_pipeline('" + p + "')",
 		"-c", "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM tap('BigParquet', 'SELECT h, id FROM Parquet WHERE id > 5'))",

@@ -88,13 +88,12 @@ func TestObjectStoreGlobHive(t *testing.T) {
 	}
 	put("orders/year=2023/month=01/part-000.csv", "id,amount\n-1,0\n")
 	cfg := s3Config(t, s, "  locator_wildcard: ['#', '*']\n")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: Orders
   kind: tap
   connection: {kind: CSV, locator: "orders/year=2024/month=#/part-#.csv", params: {hive_partitioning: true}}
   query: SELECT count(*) AS n, sum(id) AS ids, sum(amount) AS amount, min(month) AS lo, max(month) AS hi, min(year) AS y FROM CSV
-`), 0o644))
+`)
 	out, _ := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
 		"-c", "SELECT count(*) FROM run_pipeline('"+p+"')",
 		"-c", `SELECT * FROM "Orders"`)
@@ -120,8 +119,7 @@ func TestObjectStoreFromSQL(t *testing.T) {
 	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1"})
 	s.Put(t, "lake", "data/orders.json", []byte(`{"id":1,"total":9.5}`+"\n"+`{"id":2,"total":20}`+"\n"))
 	cfg := s3Config(t, s, "")
-	p := filepath.Join(t.TempDir(), "p.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`
+	p := writePipeline(t, `
 - name: lake_orders
   kind: tap
   connection: {kind: JSON, locator: orders.json}
@@ -137,7 +135,7 @@ func TestObjectStoreFromSQL(t *testing.T) {
 - name: lake_wrong_key
   kind: tap
   connection: {kind: JSON, locator: orders.json, config: {s3: {access_key_id: AKNOPE, secret_access_key: other-secret}}}
-`), 0o644))
+`)
 	load := "SELECT count(*) AS n FROM load_pipeline('" + p + "')"
 	out, _ := cliRun(t, "", "sql", "--format", "csv", "--config", cfg,
 		"-c", load,

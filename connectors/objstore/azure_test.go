@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -34,36 +33,13 @@ func azOptions(s *testazurite.Server) Options {
 
 func TestAzureListGlobAndDownload(t *testing.T) {
 	s := testazurite.Start(t, "lake")
-	for i := range 100 {
-		s.Put(t, "lake", fmt.Sprintf("orders/2024-%02d/part-%03d.csv", i%12+1, i), []byte(fmt.Sprintf("id\n%d\n", i)))
-	}
-	s.Put(t, "lake", "orders/2023-01/part-000.csv", []byte("id\n-1\n"))
-	s.Put(t, "lake", "orders/2024-01/sub/part-999.csv", []byte("id\n-2\n"))
-	s.Put(t, "lake", "orders/2024-01/notes.txt", []byte("x"))
+	want := putOrders(func(key string, data []byte) { s.Put(t, "lake", key, data) })
 
 	u, _ := Parse("az://lake/orders/2024-*/part-*.csv")
 	st, creds, err := Open(u, azOptions(s))
 	require.NoError(t, err)
 	require.Equal(t, "environment (AZURE_STORAGE_CONNECTION_STRING)", creds.Source)
-	objs, err := st.List(context.Background(), u)
-	require.NoError(t, err)
-	require.Len(t, objs, 100)
-	require.Equal(t, Object{Key: "orders/2024-01/part-000.csv", Size: 5}, objs[0])
-	require.Equal(t, "orders/2024-12/part-095.csv", objs[99].Key)
-
-	f, err := NewFetcher(context.Background(), st, objs, t.TempDir(), 3*objs[0].Size, 4)
-	require.NoError(t, err)
-	for i, o := range objs {
-		require.NoError(t, f.Wait(context.Background(), i))
-		data, err := os.ReadFile(f.Path(i))
-		require.NoError(t, err)
-		var n int
-		_, err = fmt.Sscanf(path.Base(o.Key), "part-%d.csv", &n)
-		require.NoError(t, err)
-		require.Equal(t, fmt.Sprintf("id\n%d\n", n), string(data))
-		f.Release(i)
-	}
-	require.NoError(t, f.Close())
+	checkOrders(t, st, "az", want)
 
 	// A blob larger than one range is read in several ranges at once, byte for byte.
 	big := pattern(2*azBlockSize + 12345)
