@@ -191,8 +191,9 @@ func schemaText(fields []arrowField) string {
 
 type arrowField = arrow.Field
 
-// TestTapValuesAcrossBuffers: tuples that straddle the read buffer and the pipe's chunks, and
-// values larger than either (up to 1.3 MB), arrive intact, NULLs included.
+// TestTapValuesAcrossBuffers: tuples that straddle the socket reads (copyConn) and the
+// decoder's frame buffer, and values larger than either (up to 1.3 MB), arrive intact, NULLs
+// included.
 func TestTapValuesAcrossBuffers(t *testing.T) {
 	f := newFixture(t)
 	f.exec(`CREATE TABLE wide AS SELECT g, CASE WHEN g % 3 <> 0 THEN g * 0.25 END::float8 AS x,

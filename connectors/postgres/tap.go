@@ -19,11 +19,11 @@ import (
 
 // Batch limits of a tap: a batch closes at batchRows rows or when its values reach
 // batchBytes, whichever comes first. Together with the socket's read buffer (copyConn) and the
-// decoder's (pipeBuffer), they bound a tap's memory whatever the table's size.
+// decoder's frame buffer (frameBuffer), they bound a tap's memory whatever the table's size.
 const (
-	batchRows  = 64 * 1024
-	batchBytes = 16 << 20
-	pipeBuffer = 256 << 10
+	batchRows   = 64 * 1024
+	batchBytes  = 16 << 20
+	frameBuffer = 256 << 10
 )
 
 // Tap streams the stage's query, run on PostgreSQL, or the whole table when there is none.
@@ -235,7 +235,7 @@ func (r *copyReader) start() error {
 	}
 	r.pc = nil // taken over by cc; finish gives it back
 	r.cc = cc
-	r.in = &frameReader{r: cc, buf: make([]byte, 0, pipeBuffer)}
+	r.in = &frameReader{r: cc, buf: make([]byte, 0, frameBuffer)}
 	return nil
 }
 
@@ -468,7 +468,7 @@ func (f *frameReader) fill(n int) error {
 	f.buf = f.buf[:rest]
 	f.pos = 0
 	if cap(f.buf) < n {
-		nb := make([]byte, rest, n+pipeBuffer)
+		nb := make([]byte, rest, n+frameBuffer)
 		copy(nb, f.buf)
 		f.buf = nb
 	}
