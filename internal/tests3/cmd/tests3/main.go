@@ -1,7 +1,8 @@
 // Command tests3 is the S3-protocol server the object-storage tests start as their own process
-// on 127.0.0.1: gofakes3's in-memory S3 (objects, listings, multipart uploads) behind a thin
-// front that behaves like AWS where gofakes3 does not check: unknown access keys, requests
-// signed for another region, keys without write permission, and one addressing style only.
+// on 127.0.0.1: gofakes3's S3 protocol (objects, listings) over an in-memory store of its own
+// (store.go), multipart uploads served here (multipart.go), behind a thin front that behaves
+// like AWS where gofakes3 does not check: unknown access keys, requests signed for another
+// region, keys without write permission, and one addressing style only.
 //
 //	tests3 -addr 127.0.0.1:9000 -buckets lake,other -keys AKID:secret -region eu-west-1
 package main
@@ -19,7 +20,6 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/ankaflow/ankaflow/internal/testenv"
 )
@@ -34,7 +34,8 @@ func main() {
 	partDelay := flag.Duration("part-delay", 0, "delay each multipart part upload (to cancel a sink mid-upload)")
 	flag.Parse()
 
-	backend := s3mem.New()
+	backend := newStore()
+	uploads := newMultipart(backend)
 	for _, b := range strings.Split(*buckets, ",") {
 		if b != "" {
 			if err := backend.CreateBucket(b); err != nil {
@@ -93,6 +94,15 @@ func main() {
 		if *region != "" && r.Method == http.MethodGet && r.URL.Query().Has("location") {
 			w.Header().Set("Content-Type", "application/xml")
 			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s</LocationConstraint>`, *region)
+			return
+		}
+		bucket, key := strings.TrimPrefix(r.URL.Path, "/"), ""
+		if vhost {
+			bucket, key = strings.TrimSuffix(host, ".localhost"), bucket
+		} else {
+			bucket, key, _ = strings.Cut(bucket, "/")
+		}
+		if uploads.serve(w, r, bucket, key) {
 			return
 		}
 		if r.Method == http.MethodGet {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package main
+
+func newBuffer(n int64) []byte { return make([]byte, n) }
