@@ -24,12 +24,13 @@ var runFlags = []flagSpec{
 	{names: []string{"--db"}, arity: 1, meta: "PATH", help: "DuckDB database file (default: in memory)"},
 	{names: []string{"--config"}, arity: 1, meta: "FILE", help: "run-wide connection configuration (YAML: local: {bucket, data_prefix, …})"},
 	{names: []string{"-o", "--output"}, arity: 2, meta: "FORMAT PATH", help: "write the last stage's data as csv, parquet or json"},
+	{names: []string{"--memory-limit"}, arity: 1, meta: "SIZE", help: "DuckDB memory limit: a size (4GB) or a share of physical memory (50%); tables beyond it go to DuckDB's temp directory (default: DuckDB's, 80%)"},
 }
 
 // openSession opens a database (in memory for "") and a session on it; closing the database
 // closes the session.
-func openSession(ctx context.Context, path string) (*engine.DB, *engine.Session, error) {
-	db, err := engine.Open(ctx, engine.Options{Path: path})
+func openSession(ctx context.Context, path string, settings map[string]string) (*engine.DB, *engine.Session, error) {
+	db, err := engine.Open(ctx, engine.Options{Path: path, Settings: settings})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,7 +101,17 @@ func setup(ctx context.Context, p *parsed, io *stdio, allowDB bool) (*runSetup, 
 	if allowDB {
 		rs.dbPath = p.str("--db")
 	}
-	if rs.db, rs.s, err = openSession(ctx, rs.dbPath); err != nil {
+	var settings map[string]string
+	if v := p.str("--memory-limit"); v != "" {
+		// A run's tables may be larger than memory: DuckDB keeps what exceeds the limit in its
+		// temp directory, so the limit bounds the process, not the data.
+		limit, err := memoryLimitSetting(v)
+		if err != nil {
+			return nil, err
+		}
+		settings = map[string]string{"memory_limit": limit}
+	}
+	if rs.db, rs.s, err = openSession(ctx, rs.dbPath, settings); err != nil {
 		return nil, err
 	}
 	// Validation sees everything the run will see: DuckDB's parser checks queries.
@@ -254,7 +265,7 @@ func cmdValidate(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	db, s, err := openSession(ctx, "")
+	db, s, err := openSession(ctx, "", nil)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,10 @@ func memoryLimitSetting(v string) (string, error) {
 	if v != "" {
 		s, ok := strings.CutSuffix(strings.TrimSpace(v), "%")
 		if !ok {
-			return v, nil
+			if !isSize(s) {
+				return "", usagef("--memory-limit must be a size such as 4GB or 512MiB, or a share such as 50%%, got %q", v)
+			}
+			return s, nil
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 || n > 100 {
@@ -41,6 +44,20 @@ func memoryLimitSetting(v string) (string, error) {
 		return "", nil
 	}
 	return fmt.Sprintf("%dMiB", total/100*uint64(pct)>>20), nil
+}
+
+// isSize tells whether v is a size DuckDB takes: a number and a unit (B, KB… TB, KiB… TiB).
+func isSize(v string) bool {
+	num := strings.TrimRight(strings.ToLower(v), "bkmgtie ")
+	unit := strings.TrimSpace(strings.ToLower(v[len(num):]))
+	if _, err := strconv.ParseFloat(strings.TrimSpace(num), 64); err != nil || strings.ContainsAny(num, "eE+-") {
+		return false
+	}
+	switch unit {
+	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib":
+		return true
+	}
+	return false
 }
 
 // authTimeoutSetting parses --auth-timeout (default: the server's own).

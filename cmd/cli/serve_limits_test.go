@@ -135,3 +135,28 @@ func TestServeAllowDir(t *testing.T) {
 	_, err = c.Exec(ctx, "SET TimeZone = 'Asia/Tokyo'")
 	require.NoError(t, err)
 }
+
+// `run --memory-limit` gives the run's database DuckDB's memory limit (beyond it, DuckDB keeps
+// tables in its temp directory); without the flag DuckDB's default stays; a value that is not
+// a size is a usage error before anything runs.
+func TestRunMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("- name: Limit\n  kind: transform\n  query: SELECT current_setting('memory_limit') AS m\n"), 0o644))
+	out := filepath.Join(dir, "out.csv")
+	cliRun(t, "", "run", "--memory-limit", "1GB", "-o", "csv", out, p)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, "m\n953.6 MiB\n", string(data))
+
+	cliRun(t, "", "run", "-o", "csv", out, p)
+	data, err = os.ReadFile(out)
+	require.NoError(t, err)
+	require.NotEqual(t, "m\n953.6 MiB\n", string(data))
+
+	for _, bad := range []string{"lots", "10", "150%", "1e3GB"} {
+		code, _, errOut := cliRunCode(t, "", "run", "--memory-limit", bad, "-o", "csv", out, p)
+		require.Equal(t, 2, code, bad)
+		require.Contains(t, errOut, "--memory-limit", bad)
+	}
+}

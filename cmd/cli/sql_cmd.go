@@ -71,7 +71,7 @@ func cmdSQL(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	db, s, err := openSession(ctx, p.str("--db"))
+	db, s, err := openSession(ctx, p.str("--db"), nil)
 	if err != nil {
 		return err
 	}

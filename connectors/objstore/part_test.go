@@ -84,3 +84,36 @@ func TestSendfileTransport(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, other, c.body)
 }
+
+// TestTailLen: the rest of a finished file goes up as up to four parts at once, none below
+// S3's 5 MiB minimum (the last may be smaller: S3 allows it).
+func TestTailLen(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct{ rest, want int64 }{
+		{0, 0}, {3 * mib, 3 * mib}, {9 * mib, 9 * mib}, {10 * mib, 5 * mib}, {16 * mib, 16*mib/3 + 1},
+		{40 * mib, 10 * mib}, {100 * mib, 25 * mib},
+	} {
+		require.Equal(t, c.want, tailLen(c.rest), "rest %d", c.rest)
+		// Cutting the rest with each successive tailLen never leaves a part below 5 MiB but the last.
+		for rest := c.rest; rest > 0; {
+			l := min(tailLen(rest), rest)
+			if l < rest {
+				require.GreaterOrEqual(t, l, int64(minPartSize))
+			}
+			rest -= l
+		}
+	}
+}
+
+// TestPartLen: 10,000 parts cover S3's largest object (5 TiB) and no part passes S3's
+// largest part (5 GiB).
+func TestPartLen(t *testing.T) {
+	var total int64
+	for n := range 10000 {
+		l := partLen(n)
+		require.LessOrEqual(t, l, int64(5<<30), "part %d", n+1)
+		require.GreaterOrEqual(t, l, int64(minPartSize), "part %d", n+1)
+		total += l
+	}
+	require.Greater(t, total, int64(5<<40))
+}

@@ -274,14 +274,31 @@ func (s *s3Store) getRange(ctx context.Context, u URL, info minio.ObjectInfo, f 
 }
 
 // partSize is the size of the first multipart parts; files up to one part go up in one PUT,
-// which S3 also stores atomically. Later parts grow (see partLen) so that a file of any size
-// stays within S3's 10,000 parts.
+// which S3 also stores atomically. (8 MiB parts, the AWS CLI's, made the sink benchmark slower
+// here: twice the requests, for a shorter wait for the last part.)
 const partSize = 16 << 20
 
-func partLen(n int) int64 { return partSize * int64(1+n/1000) }
+// partLen is the size of part n+1: it doubles every 1,000 parts, so that S3's 10,000 parts
+// reach past its largest object (5 TiB) while no part
+// passes its largest part (5 GiB: parts stop growing at 4 GiB).
+func partLen(n int) int64 { return min(int64(partSize)<<(n/1000), 4<<30) }
 
 // uploadWorkers bounds the parts sent at once.
 const uploadWorkers = 4
+
+// minPartSize is S3's smallest part (but for the last one).
+const minPartSize = 5 << 20
+
+// tailLen is the part size for the rest of a file once the writer has finished: the rest is on
+// the sink's critical path (nothing else is left to overlap it with), so it goes up as up to
+// uploadWorkers parts at once, none below S3's minimum.
+func tailLen(rest int64) int64 {
+	k := min(int64(uploadWorkers), rest/minPartSize)
+	if k <= 1 {
+		return rest
+	}
+	return (rest + k - 1) / k
+}
 
 func (s *s3Store) Upload(ctx context.Context, key, src string) error {
 	return s.Follow(ctx, key, src).Finish(nil)
@@ -373,6 +390,9 @@ func (f *follower) dispatch(last bool) error {
 		n, off, id := len(f.parts)+1, f.off, f.id
 		f.mu.Unlock()
 		l := partLen(n - 1)
+		if rest := size - off; last && rest > 0 && tailLen(rest) < l {
+			l = tailLen(rest)
+		}
 		if size-off < l && (!last || size == off) {
 			return nil
 		}

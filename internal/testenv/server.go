@@ -28,6 +28,7 @@ func StartServer(tb testing.TB, dir, what string, args ...string) string {
 		tb.Fatalf("build the %s: %v\n%s", what, err, out)
 	}
 	cmd := exec.Command(bin, args...)
+	dieWithParent(cmd)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
