@@ -281,8 +281,7 @@ func (s *s3Store) getRange(ctx context.Context, u URL, info minio.ObjectInfo, f 
 const partSize = 16 << 20
 
 // partLen is the size of part n+1: it doubles every 1,000 parts, so that S3's 10,000 parts
-// reach past its largest object (5 TiB) while no part
-// passes its largest part (5 GiB: parts stop growing at 4 GiB).
+// reach past its largest object (5 TiB), and stops at 4 GiB, below its largest part (5 GiB).
 func partLen(n int) int64 { return min(int64(partSize)<<(n/1000), 4<<30) }
 
 // uploadWorkers bounds the parts sent at once.
@@ -392,8 +391,8 @@ func (f *follower) dispatch(last bool) error {
 		n, off, id := len(f.parts)+1, f.off, f.id
 		f.mu.Unlock()
 		l := partLen(n - 1)
-		if rest := size - off; last && rest > 0 && tailLen(rest) < l {
-			l = tailLen(rest)
+		if rest := size - off; last && rest > 0 {
+			l = min(l, tailLen(rest))
 		}
 		if size-off < l && (!last || size == off) {
 			return nil
