@@ -107,7 +107,12 @@ func TestObjectStoreSinkKilled(t *testing.T) {
 	s := tests3.Start(t, tests3.Options{Buckets: []string{"lake"}, Keys: []string{"AKPIPE:pipe-secret"}, Region: "eu-west-1", PartDelay: 400 * time.Millisecond})
 	s.Put(t, "lake", bigSinkKey, []byte("old contents"))
 	b := newBigSink(t, s3Config(t, s, ""))
-	b.kill(t, func() bool { return len(s.OpenUploads(t, "lake")) > 0 })
+	// Killed once the run has journalled its upload: the store creates the upload before the
+	// client learns its id, and an upload killed in between has no journal entry to clean up by.
+	b.kill(t, func() bool {
+		entries, _ := os.ReadDir(filepath.Join(b.spill, "ankaflow-uploads"))
+		return len(s.OpenUploads(t, "lake")) > 0 && len(entries) > 0
+	})
 	orphans := s.OpenUploads(t, "lake")
 	require.Len(t, orphans, 1, "the killed run's upload is still open")
 	require.Equal(t, "old contents", string(s.Get(t, "lake", bigSinkKey)), "the old object is unchanged")
