@@ -5,7 +5,7 @@ import (
 	"unsafe"
 )
 
-// newBuffer returns a zeroed buffer for a part body, asking the kernel to back it with huge
+// newBuffer returns a zeroed buffer for the pool (pool.go), asking the kernel to back it with huge
 // pages: filling 16 MiB of fresh memory 4 KiB at a time takes 4,096 page faults, and on the
 // virtual machines CI runs on a fault costs 10-15 µs, so the server spent more time faulting
 // than copying. The advice covers the buffer's whole 2 MiB pages only (the rest of the

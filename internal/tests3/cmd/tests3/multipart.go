@@ -43,7 +43,7 @@ type upload struct {
 }
 
 type uploadPart struct {
-	body     []byte
+	body     *buffer // held once by the upload
 	sum      [md5.Size]byte
 	modified time.Time
 }
@@ -139,19 +139,22 @@ func (m *multipart) uploadPart(w http.ResponseWriter, r *http.Request, bucket, k
 		return
 	}
 	// One buffer of the announced size: no growing copies while reading.
-	body := newBuffer(size)
+	buf := getBuffer(size)
+	body := buf.b
 	if chunked {
 		err = readChunked(bufio.NewReader(r.Body), body)
 	} else {
 		_, err = io.ReadFull(r.Body, body)
 	}
 	if err != nil {
+		buf.release()
 		s3err(w, http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.", "")
 		return
 	}
-	p := &uploadPart{body: body, modified: time.Now()}
+	p := &uploadPart{body: buf, modified: time.Now()}
 	if want := r.Header.Get("Content-Md5"); want != "" {
 		if p.sum = md5.Sum(body); want != base64.StdEncoding.EncodeToString(p.sum[:]) {
+			buf.release()
 			s3err(w, http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received.", "")
 			return
 		}
@@ -161,8 +164,12 @@ func (m *multipart) uploadPart(w http.ResponseWriter, r *http.Request, bucket, k
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
+		buf.release()
 		s3err(w, http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", "")
 		return
+	}
+	if old := u.parts[n]; old != nil {
+		old.body.release() // S3 keeps the last upload of a part number
 	}
 	u.parts[n] = p
 	w.Header().Set("ETag", etag(p.sum[:]))
@@ -248,19 +255,28 @@ func (m *multipart) complete(w http.ResponseWriter, r *http.Request, bucket, key
 			s3err(w, http.StatusBadRequest, "InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", "")
 			return
 		}
-		if i < len(req.Parts)-1 && len(p.body) < minPartSize {
+		if i < len(req.Parts)-1 && len(p.body.b) < minPartSize {
 			s3err(w, http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.", "")
 			return
 		}
 		o.chunks = append(o.chunks, p.body)
-		o.size += int64(len(p.body))
+		o.size += int64(len(p.body.b))
 		sums.Write(p.sum[:])
 	}
 	o.hash = sums.Sum(nil)
+	for _, c := range o.chunks {
+		c.retain()
+	}
 	if err := m.store.put(bucket, key, o); err != nil {
+		releaseAll(o.chunks)
 		s3err(w, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist", "")
 		return
 	}
+	// The parts the completion left out are discarded, as S3 does; the rest now live in o.
+	for _, p := range u.parts {
+		p.body.release()
+	}
+	u.parts = nil
 	u.done = true
 	m.mu.Lock()
 	delete(m.uploads, id)
@@ -275,6 +291,11 @@ func (m *multipart) abort(w http.ResponseWriter, bucket, key, id string) {
 		return
 	}
 	u.mu.Lock()
+	if !u.done {
+		for _, p := range u.parts {
+			p.body.release()
+		}
+	}
 	u.done = true
 	u.parts = nil
 	u.mu.Unlock()
@@ -293,7 +314,7 @@ func (m *multipart) listParts(w http.ResponseWriter, bucket, key, id string) {
 	u.mu.Lock()
 	for n, p := range u.parts {
 		res.Parts = append(res.Parts, gofakes3.ListMultipartUploadPartItem{PartNumber: n, ETag: etag(p.sum[:]),
-			Size: int64(len(p.body)), LastModified: gofakes3.NewContentTime(p.modified)})
+			Size: int64(len(p.body.b)), LastModified: gofakes3.NewContentTime(p.modified)})
 	}
 	u.mu.Unlock()
 	sort.Slice(res.Parts, func(i, j int) bool { return res.Parts[i].PartNumber < res.Parts[j].PartNumber })

@@ -15,7 +15,8 @@ import (
 // the object as real S3 does, instead of copying and hashing the whole object in one request:
 // the completion of a 150 MB upload took 0.5-1.6 s in s3mem and made the test server, not the
 // client, the bottleneck of the sink benchmark. Chunks are never modified once stored; a
-// replaced object's chunks stay readable by the GETs already reading them.
+// replaced object's chunks stay readable by the GETs already reading them, and go back to the
+// buffer pool (pool.go) when the last of those is done.
 type store struct {
 	mu      sync.RWMutex
 	buckets map[string]*storeBucket
@@ -27,7 +28,7 @@ type storeBucket struct {
 }
 
 type object struct {
-	chunks   [][]byte
+	chunks   []*buffer // each held once by the object
 	size     int64
 	hash     []byte // what the ETag shows: the MD5 of a PUT, the MD5 of the parts' MD5s for a multipart object
 	meta     map[string]string
@@ -129,15 +130,22 @@ func (s *store) DeleteBucket(name string) error {
 
 func (s *store) ForceDeleteBucket(name string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.buckets[name] == nil {
+	b := s.buckets[name]
+	delete(s.buckets, name)
+	s.mu.Unlock()
+	if b == nil {
 		return gofakes3.BucketNotFound(name)
 	}
-	delete(s.buckets, name)
+	for _, o := range b.objects {
+		releaseAll(o.chunks)
+	}
 	return nil
 }
 
-func (s *store) get(bucket, key string) (*object, error) {
+// get returns the object under key; with retain, its chunks get a holder each before the lock is
+// let go (a put replacing the object could otherwise hand them to the next upload), which the
+// caller releases.
+func (s *store) get(bucket, key string, retain bool) (*object, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	b := s.buckets[bucket]
@@ -148,11 +156,16 @@ func (s *store) get(bucket, key string) (*object, error) {
 	if o == nil {
 		return nil, gofakes3.KeyNotFound(key)
 	}
+	if retain {
+		for _, c := range o.chunks {
+			c.retain()
+		}
+	}
 	return o, nil
 }
 
 func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
-	o, err := s.get(bucket, key)
+	o, err := s.get(bucket, key, false)
 	if err != nil {
 		return nil, err
 	}
@@ -160,12 +173,13 @@ func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
 }
 
 func (s *store) GetObject(bucket, key string, rangeRequest *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
-	o, err := s.get(bucket, key)
+	o, err := s.get(bucket, key, true)
 	if err != nil {
 		return nil, err
 	}
 	rng, err := rangeRequest.Range(o.size)
 	if err != nil {
+		releaseAll(o.chunks)
 		return nil, err
 	}
 	start, length := int64(0), o.size
@@ -173,18 +187,24 @@ func (s *store) GetObject(bucket, key string, rangeRequest *gofakes3.ObjectRange
 		start, length = rng.Start, rng.Length
 	}
 	return &gofakes3.Object{Name: key, Metadata: o.meta, Size: o.size, Hash: o.hash, Range: rng,
-		Contents: io.NopCloser(&chunkReader{chunks: o.chunks, off: start, left: length})}, nil
+		Contents: &chunkReader{held: o.chunks, chunks: o.chunks, off: start, left: length}}, nil
 }
 
-// put stores o under key (replacing what was there).
+// put stores o under key (replacing what was there). The store takes o's holds on its chunks;
+// when the bucket is missing, they stay the caller's.
 func (s *store) put(bucket, key string, o *object) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	b := s.buckets[bucket]
 	if b == nil {
+		s.mu.Unlock()
 		return gofakes3.BucketNotFound(bucket)
 	}
+	old := b.objects[key]
 	b.objects[key] = o
+	s.mu.Unlock()
+	if old != nil {
+		releaseAll(old.chunks)
+	}
 	return nil
 }
 
@@ -195,22 +215,33 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 	if ok, _ := s.BucketExists(bucket); !ok {
 		return gofakes3.PutObjectResult{}, gofakes3.BucketNotFound(bucket)
 	}
-	body := newBuffer(size)
-	if _, err := io.ReadFull(input, body); err != nil {
+	body := getBuffer(size)
+	if _, err := io.ReadFull(input, body.b); err != nil {
+		body.release()
 		return gofakes3.PutObjectResult{}, gofakes3.ErrIncompleteBody
 	}
-	sum := md5.Sum(body)
-	return gofakes3.PutObjectResult{}, s.put(bucket, key, &object{chunks: [][]byte{body}, size: size, hash: sum[:], meta: meta, modified: time.Now()})
+	sum := md5.Sum(body.b)
+	o := &object{chunks: []*buffer{body}, size: size, hash: sum[:], meta: meta, modified: time.Now()}
+	if err := s.put(bucket, key, o); err != nil {
+		body.release()
+		return gofakes3.PutObjectResult{}, err
+	}
+	return gofakes3.PutObjectResult{}, nil
 }
 
 func (s *store) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	b := s.buckets[bucket]
 	if b == nil {
+		s.mu.Unlock()
 		return gofakes3.ObjectDeleteResult{}, gofakes3.BucketNotFound(bucket)
 	}
+	o := b.objects[key]
 	delete(b.objects, key) // S3 answers a delete of a missing key with success too
+	s.mu.Unlock()
+	if o != nil {
+		releaseAll(o.chunks)
+	}
 	return gofakes3.ObjectDeleteResult{}, nil
 }
 
@@ -227,28 +258,36 @@ func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDelete
 
 // CopyObject shares the source's chunks: they are never modified.
 func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
-	o, err := s.get(srcBucket, srcKey)
+	o, err := s.get(srcBucket, srcKey, true)
 	if err != nil {
 		return gofakes3.CopyObjectResult{}, err
 	}
 	c := *o
 	c.meta, c.modified = meta, time.Now()
 	if err := s.put(dstBucket, dstKey, &c); err != nil {
+		releaseAll(c.chunks)
 		return gofakes3.CopyObjectResult{}, err
 	}
 	return gofakes3.CopyObjectResult{ETag: gofakes3.FormatETag(c.hash), LastModified: gofakes3.NewContentTime(c.modified)}, nil
 }
 
-// chunkReader reads left bytes from off in a list of chunks.
+// chunkReader reads left bytes from off in a list of chunks, holding them until closed.
 type chunkReader struct {
-	chunks [][]byte
+	held   []*buffer
+	chunks []*buffer
 	off    int64
 	left   int64
 }
 
+func (r *chunkReader) Close() error {
+	releaseAll(r.held)
+	r.held, r.chunks, r.left = nil, nil, 0
+	return nil
+}
+
 func (r *chunkReader) Read(p []byte) (int, error) {
-	for len(r.chunks) > 0 && r.off >= int64(len(r.chunks[0])) {
-		r.off -= int64(len(r.chunks[0]))
+	for len(r.chunks) > 0 && r.off >= int64(len(r.chunks[0].b)) {
+		r.off -= int64(len(r.chunks[0].b))
 		r.chunks = r.chunks[1:]
 	}
 	if r.left <= 0 || len(r.chunks) == 0 {
@@ -257,7 +296,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > r.left {
 		p = p[:r.left]
 	}
-	n := copy(p, r.chunks[0][r.off:])
+	n := copy(p, r.chunks[0].b[r.off:])
 	r.off += int64(n)
 	r.left -= int64(n)
 	return n, nil
@@ -267,7 +306,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for r.left > 0 && len(r.chunks) > 0 {
-		c := r.chunks[0]
+		c := r.chunks[0].b
 		if r.off >= int64(len(c)) {
 			r.off -= int64(len(c))
 			r.chunks = r.chunks[1:]
