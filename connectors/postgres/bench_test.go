@@ -113,8 +113,9 @@ func BenchmarkPostgresTap(b *testing.B) {
 			require.NoError(b, f.duckExec("CREATE OR REPLACE TABLE d AS SELECT * FROM tap('pg_t')"))
 		}
 		b.StopTimer()
-		// Page faults while DuckDB fills the table, one per fresh 4 KiB page (about 85k a tap):
-		// a third of the tap's CPU on a virtual machine (docs/pipelines.md, Postgres).
+		// Page faults while DuckDB fills the table, one per fresh page: about 3k a tap on huge
+		// pages (engine/hugepages_linux.go), 85k-110k on 4 KiB pages, where they were a third of
+		// the tap's CPU on a virtual machine (docs/pipelines.md, Postgres).
 		b.ReportMetric(float64(minorFaults()-faults)/float64(b.N), "minflt/op")
 		reportClientCPU(b, cpuSeconds(syscall.RUSAGE_SELF)-cpu)
 		require.Equal(b, [][]string{{strconv.Itoa(benchRows)}}, f.duckRows("SELECT count(*) FROM d"))
