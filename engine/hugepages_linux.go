@@ -30,7 +30,7 @@ package engine
 
 static int ankaflow_huge_pages = 1;
 
-static void ankaflow_set_huge_pages(int on) { __atomic_store_n(&ankaflow_huge_pages, on, __ATOMIC_RELAXED); }
+static void ankaflow_no_huge_pages(void) { __atomic_store_n(&ankaflow_huge_pages, 0, __ATOMIC_RELAXED); }
 
 // mmap replaces libc's for every caller linked into this binary (jemalloc inside DuckDB, the Go
 // runtime's cgo hooks); libc's own internal calls use a private alias and never come here.
@@ -52,18 +52,10 @@ import (
 	"strings"
 )
 
+// init runs before any DuckDB database opens, so the switch covers all of DuckDB's memory.
 func init() {
 	switch strings.ToLower(os.Getenv("ANKAFLOW_HUGE_PAGES")) {
 	case "off", "0", "false", "no":
-		setHugePages(false)
+		C.ankaflow_no_huge_pages()
 	}
-}
-
-// setHugePages turns the advice on or off for mappings made from now on.
-func setHugePages(on bool) {
-	v := C.int(0)
-	if on {
-		v = 1
-	}
-	C.ankaflow_set_huge_pages(v)
 }

@@ -64,7 +64,9 @@ func TestHugePages(t *testing.T) {
 		cmd.Env = append(os.Environ(), append(env, "ANKAFLOW_HUGE_PAGES_PROBE=1")...)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s", out)
-		n, err := fmt.Sscanf(string(out[bytes.Index(out, []byte("huge-kb=")):]), "huge-kb=%d\nrss-kb=%d", &hugeKB, &rssKB)
+		at := bytes.Index(out, []byte("huge-kb="))
+		require.GreaterOrEqual(t, at, 0, "the probe printed no figures:\n%s", out)
+		n, err := fmt.Sscanf(string(out[at:]), "huge-kb=%d\nrss-kb=%d", &hugeKB, &rssKB)
 		require.Equal(t, 2, n, "probe output:\n%s\n%v", out, err)
 		return hugeKB, rssKB
 	}

@@ -2,9 +2,10 @@ package postgres
 
 import (
 	"math/bits"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ankaflow/ankaflow/internal/freelist"
 )
 
 // bufferPool is the Arrow allocator of a tap's builders: it recycles the buffers of batches
@@ -14,9 +15,7 @@ import (
 // are kept by capacity (a power of two, so the sizes of text columns, which vary a little from
 // batch to batch, still match) up to poolBytes; beyond that they are left to the collector.
 type bufferPool struct {
-	mu    sync.Mutex
-	free  map[int][][]byte
-	bytes int
+	free *freelist.List
 }
 
 const (
@@ -26,7 +25,7 @@ const (
 
 var _ memory.Allocator = (*bufferPool)(nil)
 
-func newBufferPool() *bufferPool { return &bufferPool{free: map[int][][]byte{}} }
+func newBufferPool() *bufferPool { return &bufferPool{free: freelist.New(poolBytes)} }
 
 // class is the capacity a buffer of size bytes gets: the next power of two.
 func class(size int) int {
@@ -39,17 +38,11 @@ func class(size int) int {
 // Allocate returns size zeroed bytes (as Arrow's Go allocator does).
 func (p *bufferPool) Allocate(size int) []byte {
 	c := class(size)
-	p.mu.Lock()
-	if l := p.free[c]; len(l) > 0 {
-		b := l[len(l)-1]
-		p.free[c] = l[:len(l)-1]
-		p.bytes -= c
-		p.mu.Unlock()
+	if b := p.free.Take(c); b != nil {
 		b = b[:size]
 		clear(b)
 		return b
 	}
-	p.mu.Unlock()
 	return make([]byte, size, c)
 }
 
@@ -70,10 +63,5 @@ func (p *bufferPool) Free(b []byte) {
 	if c < poolMinClass || c&(c-1) != 0 {
 		return // not one of ours
 	}
-	p.mu.Lock()
-	if p.bytes+c <= poolBytes {
-		p.free[c] = append(p.free[c], b[:0])
-		p.bytes += c
-	}
-	p.mu.Unlock()
+	p.free.Give(b)
 }

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"sync"
 	"sync/atomic"
+
+	"github.com/ankaflow/ankaflow/internal/freelist"
 )
 
 // buffer is the memory of a part or an object body, shared by the upload, the objects and the
@@ -18,24 +19,23 @@ type buffer struct {
 // getBuffer returns a buffer of n bytes held once. Its bytes are not zeroed: every caller fills
 // the whole of it or releases it.
 func getBuffer(n int64) *buffer {
-	buf := &buffer{b: pool.get(n)}
+	buf := &buffer{b: poolGet(n)}
 	buf.refs.Store(1)
 	return buf
 }
 
 // retain adds a holder.
-func (b *buffer) retain() *buffer {
+func (b *buffer) retain() {
 	if b.refs.Add(1) <= 1 {
 		panic("tests3: retain of a released buffer")
 	}
-	return b
 }
 
 // release drops a holder; the last one returns the memory to the pool.
 func (b *buffer) release() {
 	switch n := b.refs.Add(-1); {
 	case n == 0:
-		pool.put(b.b)
+		poolPut(b.b)
 		b.b = nil
 	case n < 0:
 		panic("tests3: buffer released twice")
@@ -48,48 +48,28 @@ func releaseAll(bufs []*buffer) {
 	}
 }
 
-// bufferPool keeps freed buffers by capacity, rounded up to a MiB so that tails of nearly the
-// same size share a class, up to poolLimit bytes in all; smaller bodies are not worth keeping.
-type bufferPool struct {
-	mu    sync.Mutex
-	free  map[int64][][]byte
-	bytes int64
-}
-
+// The pool keeps freed buffers by capacity, rounded up to a MiB so that tails of nearly the same
+// size share a class, up to poolLimit bytes in all; smaller bodies are not worth keeping.
 const (
 	poolGrain = 1 << 20
 	poolLimit = 1 << 30
 )
 
-var pool = bufferPool{free: map[int64][][]byte{}}
+var pool = freelist.New(poolLimit)
 
-func (p *bufferPool) get(n int64) []byte {
+func poolGet(n int64) []byte {
 	if n < poolGrain {
 		return make([]byte, n)
 	}
 	c := (n + poolGrain - 1) &^ (poolGrain - 1)
-	p.mu.Lock()
-	if l := p.free[c]; len(l) > 0 {
-		b := l[len(l)-1]
-		p.free[c] = l[:len(l)-1]
-		p.bytes -= c
-		p.mu.Unlock()
+	if b := pool.Take(int(c)); b != nil {
 		return b[:n]
 	}
-	p.mu.Unlock()
 	return newBuffer(c)[:n]
 }
 
-func (p *bufferPool) put(b []byte) {
-	c := int64(cap(b))
-	if c < poolGrain || c%poolGrain != 0 {
-		return
+func poolPut(b []byte) {
+	if c := cap(b); c >= poolGrain && c%poolGrain == 0 {
+		pool.Give(b)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bytes+c > poolLimit {
-		return
-	}
-	p.free[c] = append(p.free[c], b[:c])
-	p.bytes += c
 }
